@@ -1,0 +1,1 @@
+"""Datasets: ImageNet-C/-P and clean validation folders, class lists, manifests and sample photos."""
