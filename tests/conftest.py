@@ -30,15 +30,6 @@ def photo224() -> dict[str, np.ndarray]:
     from PIL import Image
 
     from evaluators.data.sample_photos import PHOTOS, photo
+    from evaluators.data.transforms import resize_center_crop
 
-    out = {}
-    for name in PHOTOS:
-        image = Image.fromarray(np.asarray(photo(name)))
-        w, h = image.size
-        scale = 256 / min(w, h)
-        image = image.resize((256, int(max(w, h) * scale)) if w < h else (int(w * scale), 256),
-                             Image.Resampling.BILINEAR)
-        w, h = image.size
-        top, left = int(round((h - 224) / 2)), int(round((w - 224) / 2))
-        out[name] = np.asarray(image.crop((left, top, left + 224, top + 224)))
-    return out
+    return {name: np.asarray(resize_center_crop(Image.fromarray(photo(name)))) for name in PHOTOS}
