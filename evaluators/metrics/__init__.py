@@ -32,6 +32,6 @@ __all__ = [
     "pair_indices",
     "sequence_counts",
     "sequence_counts_torch",
-    "top5_distance",
     "top1_errors",
+    "top5_distance",
 ]

@@ -1,0 +1,8 @@
+"""The library's `cpbench` subcommands (score, models, eval, make-c, make-p): they need no service."""
+
+import typer
+
+from evaluators.cli import score
+
+app = typer.Typer(no_args_is_help=True, help="cpbench: robustness of image classifiers on ImageNet-C/-P.")
+app.add_typer(score.app, name="score")

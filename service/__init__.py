@@ -1,0 +1,1 @@
+"""cpbench's service: settings, database, API, web pages and the service's CLI commands."""
