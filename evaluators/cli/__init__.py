@@ -2,7 +2,8 @@
 
 import typer
 
-from evaluators.cli import score
+from evaluators.cli import models, score
 
 app = typer.Typer(no_args_is_help=True, help="cpbench: robustness of image classifiers on ImageNet-C/-P.")
 app.add_typer(score.app, name="score")
+app.add_typer(models.app, name="models")
