@@ -10,6 +10,18 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from evaluators.errors import CpbenchError
 
@@ -43,3 +55,26 @@ def read_json(path: Path) -> Any:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def split_names(values: list[str] | None) -> list[str]:
+    """Names given as repeated options and/or comma-separated lists: --corruptions fog,snow --corruptions frost."""
+    return [name.strip() for value in values or () for name in value.split(",") if name.strip()]
+
+
+class RateColumn(ProgressColumn):
+    """Items per second of a rich progress task."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:,.1f} {self.unit}/s", style="progress.data.speed")
+
+
+def progress_bar(unit: str = "img") -> Progress:
+    """The progress bar of long commands: count, rate and ETA, on stderr."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(unit),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=False)

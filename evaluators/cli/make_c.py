@@ -1,0 +1,57 @@
+"""`cpbench make-c SRC DST`: turn an ImageNet-style image folder into an ImageNet-C-style dataset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evaluators.benchmarks import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES
+from evaluators.cli.common import fail, progress_bar, split_names, user_errors
+from evaluators.generate.imagenet_c import MakeC
+from evaluators.generate.sources import count_sources
+
+
+def make_c_command(
+    src: Annotated[Path, typer.Argument(help="ImageNet-style folder: SRC/<wnid>/<image>.")],
+    dst: Annotated[Path, typer.Argument(help="Output: DST/<corruption>/<severity>/<wnid>/<image>.")],
+    corruptions: Annotated[list[str] | None, typer.Option(
+        help="Corruptions (repeat or comma-separate); default: the 15 benchmark ones.")] = None,
+    severities: Annotated[list[str] | None, typer.Option(help="Severities 1-5 (default all).")] = None,
+    extras: Annotated[bool, typer.Option("--extras", help="Add the 4 extra corruptions.")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (0 = in this process).")] = os.cpu_count() or 1,
+    device: Annotated[str, typer.Option(help="cpu (numpy reference path) or cuda (batched torch path).")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Run seed; per-file seeds derive from it.")] = 0,
+    frost_dir: Annotated[Path | None, typer.Option(
+        envvar="CPBENCH_FROST_DIR", help="Folder with frost1.png … frost5.jpg (not shipped with cpbench).")] = None,
+) -> None:
+    """Corrupt every image of SRC at every chosen corruption and severity (JPEG q85, as the release).
+    Resumable: rerun the same command to continue; existing outputs are kept."""
+    names = split_names(corruptions) or list(CORRUPTIONS)
+    if extras:
+        names += [c for c in EXTRA_CORRUPTIONS if c not in names]
+    try:
+        levels = tuple(int(s) for s in split_names(severities)) or SEVERITIES
+    except ValueError:
+        fail(f"severities must be integers 1-5, got {', '.join(split_names(severities))}")
+    if workers < 0:
+        fail(f"--workers must be >= 0, got {workers}")
+    if device != "cpu":
+        fail(f"--device {device}: only cpu is available for make-c in this build")
+    with user_errors():
+        job = MakeC(src, dst, tuple(names), levels, seed, frost_dir)
+        total = count_sources(src)
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task("make-c", total=total)
+                summary = job.run(workers, progress=lambda _: bar.advance(task))
+        except KeyboardInterrupt:
+            fail("interrupted: no partial file was left; rerun the same command to resume")
+    typer.echo(f"{summary.sources} source images: {summary.written} files written, {summary.existing} already there;"
+               f" manifest of {summary.manifest_files} files at {dst / 'manifest.json'}")
+    if summary.failed:
+        typer.echo(f"{len(summary.failed)} unreadable source images skipped:", err=True)
+        for path, reason in summary.failed:
+            typer.echo(f"  {path}: {reason}", err=True)
