@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,8 +14,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """ImageNet-C/-P images are fed as they are (CenterCrop(crop) is a no-op on 224 images); clean images
-    get Resize(resize) + CenterCrop(crop); every image is normalised with mean/std after ToTensor."""
+    """Clean images get Resize(resize) + CenterCrop(crop); ImageNet-C/-P images are fed as they are (224 x 224);
+    every image is normalised with mean/std after ToTensor."""
 
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
@@ -31,13 +30,6 @@ class Preprocessing:
             raise InvalidInputError(f"preprocessing std must be positive, got {self.std}")
         if not 0 < self.crop <= self.resize:
             raise InvalidInputError(f"need 0 < crop <= resize, got crop {self.crop}, resize {self.resize}")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Preprocessing:
-        """Missing keys take the ImageNet defaults (e.g. a model's declared preprocessing)."""
-        return cls(tuple(map(float, data.get("mean") or IMAGENET_MEAN)),
-                   tuple(map(float, data.get("std") or IMAGENET_STD)),
-                   int(data.get("resize") or RESIZE), int(data.get("crop") or CROP))
 
     def to_dict(self) -> dict[str, Any]:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
