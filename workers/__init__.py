@@ -1,0 +1,1 @@
+"""cpbench's Celery workers: run a shard, finalise an evaluation, reap stale work (imports service, evaluators)."""
