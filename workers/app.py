@@ -8,6 +8,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
+from evaluators.data.loader import shutdown_decode_pools
 from service.celery_config import celery_config
 from service.db import forget_inherited_connections
 from service.settings import get_settings
@@ -27,6 +28,6 @@ def _prepare_pool_child(**_: Any) -> None:
 
 @worker_process_shutdown.connect
 def _stop_decoders(**_: Any) -> None:
-    """The runner keeps its decoding processes for the life of this child; they would outlive it."""
-    for child in multiprocessing.active_children():
-        child.terminate()
+    """The runner keeps its decoding processes for the life of this child (they also die with it if it is
+    killed); a clean shutdown stops them here."""
+    shutdown_decode_pools()

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -69,16 +70,26 @@ def decode_batch(task: Task) -> Batch:
                  [len(f) for f in frames], failed, digests)
 
 
-def _single_threaded() -> None:
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _start_decoder() -> None:
     # Parallelism comes from the workers; threads inside each would only fight the others for cores.
     torch.set_num_threads(1)
+    # A decoder must not outlive the process it decodes for, even when that one is SIGKILLed and no cleanup
+    # runs: it watches for being re-parented. (prctl's PDEATHSIG would fire when the *thread* that forked
+    # it ends, and the pool forks from whichever thread first submits work.)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), name="cpbench-parent-watch", daemon=True).start()
 
 
 class DecodePool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_single_threaded)
+                                            initializer=_start_decoder)
 
     def map(self, tasks: Iterable[Task]) -> Generator[Batch]:
         """decode_batch over `tasks`, in order, with at most two batches per worker in flight."""
@@ -107,6 +118,12 @@ def decode_pool(workers: int) -> DecodePool:
     if workers not in _POOLS:
         _POOLS[workers] = DecodePool(workers)
     return _POOLS[workers]
+
+
+def shutdown_decode_pools() -> None:
+    """Stops this process's decoders (e.g. when a Celery pool process shuts down)."""
+    while _POOLS:
+        _POOLS.popitem()[1].executor.shutdown(wait=True, cancel_futures=True)
 
 
 def default_workers(device: torch.device) -> int:

@@ -50,3 +50,43 @@ def test_errors_that_are_not_the_files_propagate(folder):
     with pytest.raises(MissingAssetError):
         list(load_batches(decoder, folder, 2, workers=2))
     assert len(list(load_batches(CleanImages(), folder, 4, workers=2))) == 2  # the pool still works
+
+
+def test_decoders_die_with_their_parent():
+    """A SIGKILLed evaluating process (e.g. a Celery pool child) must not leave its decoders behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import math, time\nfrom evaluators.data.loader import decode_pool\npool = decode_pool(2)\n"
+            "list(pool.executor.map(math.sqrt, range(4)))\n"
+            "print(' '.join(map(str, pool.executor._processes)), flush=True)\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    decoders = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(decoders) == 2
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().split()[2] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(map(running, decoders)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(running, decoders))
+
+
+def test_shutdown_decode_pools_stops_the_decoders():
+    from evaluators.data.loader import _POOLS, decode_pool, shutdown_decode_pools
+
+    pool = decode_pool(1)
+    processes = list(pool.executor.map(abs, [-1]))
+    assert processes == [1] and _POOLS
+    shutdown_decode_pools()
+    assert not _POOLS
