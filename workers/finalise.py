@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from evaluators.metrics import (
     imagenet_c_report_from_counts,
     imagenet_p_report_from_counts,
 )
+from evaluators.metrics.units import percent
 from service.catalog import published_baseline_applies
 from service.db import write_session
 from service.lifecycle import Outbox, fail_evaluation, lock_evaluation
@@ -107,23 +107,10 @@ def imagenet_c_metrics(session: Session, evaluation: Evaluation, shards: list[Sh
         note = "no baseline: this suite is not the full standard ImageNet-C, so it needs a baseline evaluation"
     else:
         note = f"the baseline evaluation {suite.baseline_evaluation_id} has not finished"
-    # A baseline whose corrupted errors do not exceed its clean error cannot normalise relative CE (the library
-    # refuses a non-positive denominator): then CE alone, then raw values only, each time saying why.
-    candidates: list[ImageNetCBaseline | None] = [None]
-    if baseline is not None:
-        without_clean = [replace(baseline, clean_error=None)] if baseline.clean_error is not None else []
-        candidates = [baseline, *without_clean, None]
-    report = None
-    for candidate in candidates:
-        try:
-            report = imagenet_c_report_from_counts(counts, clean, candidate).to_dict()
-            break
-        except CpbenchError as error:
-            what = "no report" if candidate is None else \
-                "no relative CE" if candidate.clean_error is not None else "not normalised"
-            note = f"{note + '; ' if note else ''}{what}: {error}"
-    return {"imagenet_c": report, "baseline_note": note,
-            "clean_error": None if clean is None else _percent(clean.top1_error)}
+    report = imagenet_c_report_from_counts(counts, clean, baseline).to_dict() if counts else None
+    notes = [note, *(report["notes"] if report else [])]
+    return {"imagenet_c": report, "baseline_note": "; ".join(n for n in notes if n) or None,
+            "clean_error": None if clean is None else percent(clean.top1_error, 2)}
 
 
 def imagenet_p_metrics(session: Session, evaluation: Evaluation, shards: list[Shard]) -> dict[str, Any]:
@@ -131,7 +118,7 @@ def imagenet_p_metrics(session: Session, evaluation: Evaluation, shards: list[Sh
     counts = perturbation_counts(shards)
     source = _baseline_evaluation(session, suite, evaluation, shards)
     base_counts = perturbation_counts(source[1]) if source is not None else {}
-    note = None if source is not None else "no baseline evaluation: raw flip probability and top-5 distance only"
+    notes = [] if source is not None else ["no baseline evaluation: raw flip probability and top-5 distance only"]
     reports: dict[str, Any] = {}
     for difficulty, per_perturbation in sorted(counts.items()):
         baseline = None
@@ -139,17 +126,11 @@ def imagenet_p_metrics(session: Session, evaluation: Evaluation, shards: list[Sh
             name, version = _baseline_label(source[0], suite)
             baseline = ImageNetPBaseline.from_counts(name, version, base_counts[difficulty],
                                                      source=f"evaluation {source[0].id}")
-        try:
-            reports[str(difficulty)] = imagenet_p_report_from_counts(per_perturbation, baseline).to_dict()
-        except CpbenchError as error:
-            note = f"difficulty {difficulty}: {error}"
-            reports[str(difficulty)] = imagenet_p_report_from_counts(per_perturbation, None).to_dict()
-    return {"imagenet_p": reports, "baseline_note": note}
-
-
-def _percent(fraction: float) -> float:
-    """The reports' own presentation: percent with two decimals."""
-    return round(100.0 * fraction, 2)
+        report = imagenet_p_report_from_counts(per_perturbation, baseline).to_dict()
+        reports[str(difficulty)] = report
+        if baseline is not None:
+            notes += [f"difficulty {difficulty}: {n}" for n in report["notes"]]
+    return {"imagenet_p": reports, "baseline_note": "; ".join(notes) or None}
 
 
 def shard_results(shards: list[Shard]) -> list[dict[str, Any]]:
@@ -162,12 +143,12 @@ def shard_results(shards: list[Shard]) -> list[dict[str, Any]]:
         row["key"] = shard.key
         if shard.spec["kind"] == "imagenet_p":
             counts = sequences(shard)
-            row |= {"counts": counts.to_dict(), "flip_probability": _percent(counts.flip_probability),
+            row |= {"counts": counts.to_dict(), "flip_probability": percent(counts.flip_probability, 2),
                     "mean_top5_distance": round(counts.mean_top5_distance, 4)}
         else:
             counts_c = topk(shard)
-            row |= {"counts": counts_c.to_dict(), "top1_error": _percent(counts_c.top1_error),
-                    "top5_error": _percent(counts_c.top5_error)}
+            row |= {"counts": counts_c.to_dict(), "top1_error": percent(counts_c.top1_error, 2),
+                    "top5_error": percent(counts_c.top5_error, 2)}
         row["skipped"] = len(shard.skipped or [])
         rows.append(row)
     return rows

@@ -72,8 +72,8 @@ def score_imagenet_p(file: FileArgument, format: FormatOption = Format.json) -> 
                                      _table(base, "baseline", "top5_distance"))
         report = imagenet_p_report(_table(model, "model", "flip_probability"),
                                    _table(model, "model", "top5_distance"), baseline).to_dict()
-        if report["mfp"] is None:
-            raise InvalidInputError("mFP and mT5D need all 10 test perturbations in both model and baseline")
+        if report["mfp"] is None or report["mt5d"] is None:
+            raise InvalidInputError("no mFP/mT5D: " + "; ".join(report["notes"]))
     if format is Format.json:
         print_json(report)
         return

@@ -29,15 +29,20 @@ def _severity_key(severity: int | str) -> int:
     return value
 
 
+def severity_errors(counts: Mapping[str, Mapping[int | str, TopKCounts]]) -> dict[str, dict[int, float]]:
+    """Top-1 error per corruption and severity, for the severities present."""
+    return {name: {_severity_key(s): c.top1_error for s, c in sorted(per.items(), key=lambda i: _severity_key(i[0]))}
+            for name, per in counts.items()}
+
+
 def top1_errors(counts: Mapping[str, Mapping[int | str, TopKCounts]]) -> dict[str, tuple[float, ...]]:
     """Per-corruption tuples of top-1 error for severities 1..5; every severity must be present."""
     errors = {}
-    for name, per_severity in counts.items():
-        by_severity = {_severity_key(s): c for s, c in per_severity.items()}
+    for name, by_severity in severity_errors(counts).items():
         missing = [s for s in SEVERITIES if s not in by_severity]
         if missing:
             raise InvalidInputError(f"{name}: no counts for severity {', '.join(map(str, missing))}")
-        errors[name] = tuple(by_severity[s].top1_error for s in SEVERITIES)
+        errors[name] = tuple(by_severity[s] for s in SEVERITIES)
     return errors
 
 

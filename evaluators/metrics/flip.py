@@ -23,6 +23,7 @@ from evaluators.benchmarks import ALL_PERTURBATIONS, PERTURBATIONS
 from evaluators.errors import InvalidInputError
 from evaluators.metrics.baselines import ImageNetPBaseline
 from evaluators.metrics.counts import SequenceCounts
+from evaluators.metrics.units import percent
 from evaluators.metrics.validation import check_names, check_rate
 
 TOP = 5
@@ -94,20 +95,19 @@ class ImageNetPReport:
     flip_probability: dict[str, float]
     top5_distance: dict[str, float]
     baseline: ImageNetPBaseline | None
-    flip_rate: dict[str, float] | None  # FP / FP_base (the paper's FR)
-    normalized_top5_distance: dict[str, float] | None
+    flip_rate: dict[str, float | None] | None  # FP / FP_base (the paper's FR)
+    normalized_top5_distance: dict[str, float | None] | None
     mean_flip_probability: float | None  # raw, over the 10 test perturbations
     mean_top5_distance: float | None
     mfp: float | None  # mean normalised FP over the 10 test perturbations (paper: mFR)
     mt5d: float | None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self, ndigits: int | None = 2) -> dict[str, Any]:
         def pct(value: float | None) -> float | None:
-            if value is None:
-                return None
-            return 100.0 * value if ndigits is None else round(100.0 * value, ndigits)
+            return percent(value, ndigits)
 
-        def pcts(table: Mapping[str, float] | None) -> dict[str, float | None] | None:
+        def pcts(table: Mapping[str, float | None] | None) -> dict[str, float | None] | None:
             return None if table is None else {p: pct(v) for p, v in table.items()}
 
         def plain(value: float | None) -> float | None:
@@ -124,6 +124,7 @@ class ImageNetPReport:
             "top5_distance_raw": {p: plain(v) for p, v in self.top5_distance.items()},
             "baseline": None if self.baseline is None else
             {"name": self.baseline.name, "version": self.baseline.version},
+            "notes": list(self.notes),
         }
 
 
@@ -137,31 +138,45 @@ def imagenet_p_report(flip_probability: Mapping[str, float], top5_distance: Mapp
     fp = {p: check_rate(v, f"{p} flip probability") for p, v in flip_probability.items()}
     t5d = {p: check_rate(v, f"{p} top-5 distance", upper=15.0) for p, v in top5_distance.items()}
     test = [p for p in PERTURBATIONS if p in fp]
-    complete = len(test) == len(PERTURBATIONS)
+    notes: list[str] = []
+    if len(test) != len(PERTURBATIONS):
+        notes.append("no mean over the test perturbations: it needs all 10; absent: "
+                     + ", ".join(p for p in PERTURBATIONS if p not in fp))
     fr = nt5d = None
     if baseline is not None:
         absent = [p for p in fp if p not in baseline.flip_probability]
         if absent:
             raise InvalidInputError(f"baseline {baseline.name!r} has no results for {', '.join(absent)}")
-        fr = {p: _normalise(fp[p], baseline.flip_probability[p], f"{p} flip probability") for p in fp}
-        nt5d = {p: _normalise(t5d[p], baseline.top5_distance[p], f"{p} top-5 distance") for p in t5d}
+        fr = {p: _normalise(fp[p], baseline.flip_probability[p], f"{p} flip probability", notes) for p in fp}
+        nt5d = {p: _normalise(t5d[p], baseline.top5_distance[p], f"{p} top-5 distance", notes) for p in t5d}
+    else:
+        notes.append("no baseline: raw flip probability and top-5 distance only")
     return ImageNetPReport(
         flip_probability=fp,
         top5_distance=t5d,
         baseline=baseline,
         flip_rate=fr,
         normalized_top5_distance=nt5d,
-        mean_flip_probability=fmean(fp[p] for p in test) if complete else None,
-        mean_top5_distance=fmean(t5d[p] for p in test) if complete else None,
-        mfp=fmean(fr[p] for p in PERTURBATIONS) if complete and fr is not None else None,
-        mt5d=fmean(nt5d[p] for p in PERTURBATIONS) if complete and nt5d is not None else None,
+        mean_flip_probability=_mean_of_tests(fp),
+        mean_top5_distance=_mean_of_tests(t5d),
+        mfp=_mean_of_tests(fr),
+        mt5d=_mean_of_tests(nt5d),
+        notes=tuple(notes),
     )
 
 
-def _normalise(value: float, base: float, what: str) -> float:
+def _normalise(value: float, base: float, what: str, notes: list[str]) -> float | None:
     if base <= 0.0:
-        raise InvalidInputError(f"baseline {what} is 0: cannot normalise")
+        notes.append(f"baseline {what} is 0: it cannot normalise")
+        return None
     return value / base
+
+
+def _mean_of_tests(values: Mapping[str, float | None] | None) -> float | None:
+    """Mean over the 10 test perturbations, when every one of them is defined."""
+    if values is None or any(values.get(p) is None for p in PERTURBATIONS):
+        return None
+    return fmean(values[p] for p in PERTURBATIONS)  # type: ignore[misc]
 
 
 def imagenet_p_report_from_counts(counts: Mapping[str, SequenceCounts],

@@ -101,3 +101,24 @@ def test_error_of_empty_counts_is_an_error():
 def test_bad_tables(errors, message):
     with pytest.raises(InvalidInputError, match=message):
         imagenet_c_report(errors)
+
+
+def test_undefined_normalisation_is_none_with_a_note():
+    # A measured baseline that is no worse corrupted than clean cannot normalise relative CE.
+    base_errors = {c: [0.3] * 5 for c in CORRUPTIONS}
+    base_errors["fog"] = [0.0] * 5
+    baseline = ImageNetCBaseline("flat", "1", base_errors, clean_error=0.3)
+    report = imagenet_c_report({c: [0.4] * 5 for c in CORRUPTIONS}, 0.2, baseline)
+    assert report.ce["fog"] is None and report.mce is None
+    assert report.relative_ce["snow"] is None and report.relative_mce is None
+    notes = " ".join(report.notes)
+    assert "CE of fog" in notes and "relative CE of snow" in notes and "no mCE" in notes
+
+
+def test_counts_with_missing_severities_are_reported_raw():
+    counts = counts_for({c: [0.5] * 5 for c in CORRUPTIONS})
+    counts["fog"] = {1: TopKCounts(100, 40, 90), 3: TopKCounts(100, 30, 80)}
+    report = imagenet_c_report_from_counts(counts)
+    assert "fog" not in report.errors and report.partial_errors == {"fog": {1: 0.6, 3: 0.7}}
+    assert report.mce is None and any("fog: CE needs all five severities" in n for n in report.notes)
+    assert report.to_dict()["partial_errors"] == {"fog": {"1": 60.0, "3": 70.0}}

@@ -87,3 +87,15 @@ def test_shards_merge_to_one_pass():
     parts = [sequence_counts_torch(logits[i : i + 2], noise=False) for i in range(0, 6, 2)]
     assert SequenceCounts.total(parts) == whole
     assert whole.sequences == 6 and whole.pairs == 180
+
+
+def test_zero_baseline_flip_probability_is_none_with_a_note():
+    from evaluators.benchmarks import PERTURBATIONS
+    from evaluators.metrics import ImageNetPBaseline, imagenet_p_report
+
+    fp = dict.fromkeys(PERTURBATIONS, 0.1)
+    t5d = dict.fromkeys(PERTURBATIONS, 1.0)
+    baseline = ImageNetPBaseline("b", "1", {**fp, "tilt": 0.0}, t5d)
+    report = imagenet_p_report(fp, t5d, baseline)
+    assert report.flip_rate["tilt"] is None and report.mfp is None and report.mt5d == pytest.approx(1.0)
+    assert any("tilt flip probability is 0" in note for note in report.notes)
