@@ -7,7 +7,12 @@ Bit-identical to the reference `hendrycks/robustness` generator on the conforman
 deterministic corruptions and, with an int seed, for the random ones (motion blur and snow through a
 re-implementation of ImageMagick's kernel). Building blocks shared with other paths live in
 `evaluators.imageops`.
+
+`corrupt_batch` (`evaluators.corruptions.batched`) is the batched torch path, CPU or GPU; it is imported on
+first use, so that the numpy path does not load torch.
 """
+
+from typing import Any
 
 from evaluators.benchmarks import (
     ALL_CORRUPTIONS,
@@ -36,9 +41,18 @@ __all__ = [
     "CorruptionEntry",
     "IntSeedStream",
     "corrupt",
+    "corrupt_batch",
     "corruption_entry",
     "corruption_group",
     "frost_textures",
     "make_rng",
     "resolve_frost_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "corrupt_batch":
+        from evaluators.corruptions.batched import corrupt_batch
+
+        return corrupt_batch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

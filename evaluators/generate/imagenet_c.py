@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,30 +20,14 @@ from evaluators.benchmarks import ALL_CORRUPTIONS, SEVERITIES
 from evaluators.corruptions import CONSTANTS_VERSION, corrupt
 from evaluators.data.transforms import load_clean_224
 from evaluators.errors import InvalidInputError
-from evaluators.generate.atomic import atomic_write, remove_temp_files
-from evaluators.generate.manifest import pin_settings, sha256_file, write_manifest
-from evaluators.generate.parallel import bounded_map
-from evaluators.generate.sources import Source, iter_sources
+from evaluators.generate.atomic import atomic_write
+from evaluators.generate.driver import generate
+from evaluators.generate.manifest import sha256_file, write_manifest
+from evaluators.generate.sources import UNREADABLE, Source, iter_sources
+from evaluators.generate.summary import SourceOutcome, Summary
 from evaluators.seeding import derive_seed
 
 JPEG_QUALITY = 85
-
-
-@dataclass(frozen=True)
-class SourceOutcome:
-    relpath: str
-    written: int = 0
-    existing: int = 0
-    error: str | None = None
-
-
-@dataclass
-class Summary:
-    sources: int = 0
-    written: int = 0
-    existing: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
-    manifest_files: int = 0
 
 
 def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
@@ -87,7 +71,7 @@ class MakeC:
             return SourceOutcome(source.relpath, existing=existing)
         try:
             clean = load_clean_224(str(source.path))
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
+        except UNREADABLE as error:
             return SourceOutcome(source.relpath, existing=existing, error=f"{type(error).__name__}: {error}")
         for corruption, severity in todo:
             image = corrupt(clean, corruption, severity, seed=self.seed_for(corruption, severity, source.relpath),
@@ -112,21 +96,11 @@ class MakeC:
                            {"sha256": sha256_file(path), "seed": self.seed_for(corruption, severity, relpath)})
 
     def run(self, workers: int = 0, progress: Callable[[SourceOutcome], None] | None = None) -> Summary:
-        pin_settings(self.dst, self.settings())
-        remove_temp_files(self.dst)
-        summary = Summary()
-        for outcome in bounded_map(self.process, iter_sources(self.src), workers):
-            summary.sources += 1
-            summary.written += outcome.written
-            summary.existing += outcome.existing
-            if outcome.error:
-                summary.failed.append((outcome.relpath, outcome.error))
-            if progress:
-                progress(outcome)
+        summary = generate(self.dst, self.settings(), self.process, iter_sources(self.src), workers, progress)
         header = {"generator": "make-c", "cpbench_version": evaluators.__version__,
                   "constants_version": CONSTANTS_VERSION, "seed": self.seed, "engine": "numpy",
                   "jpeg_quality": JPEG_QUALITY, "jpeg_optimize": True, "preprocessing": "Resize(256)+CenterCrop(224)",
                   "seed_rule": "derive_seed(seed, corruption, severity, '<wnid>/<file>')",
-                  "skipped_sources": [{"path": p, "reason": r} for p, r in summary.failed]}
+                  "skipped_sources": summary.skipped_sources()}
         summary.manifest_files = write_manifest(self.dst / "manifest.json", header, self.manifest_entries())
         return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -27,7 +28,10 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
         yield from map(fn, items)
         return
     window = 4 * workers
-    with ProcessPoolExecutor(max_workers=workers, initializer=_single_thread_worker) as pool:
+    # Workers start from a fresh forkserver, not a fork of this process: a fork inherits the state of thread
+    # pools OpenCV or torch may have started here, and hangs in the first call that touches them.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_single_thread_worker) as pool:
         pending: set[Future[R]] = set()
         try:
             for item in items:

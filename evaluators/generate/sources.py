@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from evaluators.errors import DatasetError
+
+# What opening and decoding a source image raises when the file is not a usable image: the generators list
+# such sources and go on.
+UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, Image.DecompressionBombError)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 # hsv2rgb: for each sector ⌊6h⌋ mod 6, which of (v, p, q, t) goes to R, G and B.
-_SECTOR_SOURCES = np.array([(0, 3, 1), (2, 0, 1), (1, 0, 3), (1, 2, 0), (3, 1, 0), (0, 1, 2)], dtype=np.intp)
+SECTOR_SOURCES = np.array([(0, 3, 1), (2, 0, 1), (1, 0, 3), (1, 2, 0), (3, 1, 0), (0, 1, 2)], dtype=np.intp)
 
 
 def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
@@ -46,7 +46,7 @@ def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
     q = value * (1 - f * saturation)
     t = value * (1 - (1 - f) * saturation)
     planes = (value, p, q, t)
-    sources = _SECTOR_SOURCES[sector.astype(np.uint8) % 6]
+    sources = SECTOR_SOURCES[sector.astype(np.uint8) % 6]
     rgb = np.empty(hsv.shape)
     for channel in range(3):
         out, pick = rgb[..., channel], sources[..., channel]
