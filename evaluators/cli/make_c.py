@@ -22,7 +22,9 @@ def make_c_command(
     severities: Annotated[list[str] | None, typer.Option(help="Severities 1-5 (default all).")] = None,
     extras: Annotated[bool, typer.Option("--extras", help="Add the 4 extra corruptions.")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (0 = in this process).")] = os.cpu_count() or 1,
-    device: Annotated[str, typer.Option(help="cpu (numpy reference path) or cuda (batched torch path).")] = "cpu",
+    device: Annotated[str, typer.Option(help="cpu: the numpy reference path, one image per worker process; "
+                                        "cuda[:N]: the batched torch path on that GPU.")] = "cpu",
+    batch_size: Annotated[int, typer.Option(help="Images per batch on the batched path.")] = 64,
     seed: Annotated[int, typer.Option(help="Run seed; per-file seeds derive from it.")] = 0,
     frost_dir: Annotated[Path | None, typer.Option(
         envvar="CPBENCH_FROST_DIR", help="Folder with frost1.png … frost5.jpg (not shipped with cpbench).")] = None,
@@ -39,9 +41,13 @@ def make_c_command(
     if workers < 0:
         fail(f"--workers must be >= 0, got {workers}")
     if device != "cpu":
-        fail(f"--device {device}: only cpu is available for make-c in this build")
+        import torch
+
+        if not device.startswith("cuda") or not torch.cuda.is_available():
+            fail(f"--device {device}: use cpu, or cuda[:N] on a machine with a CUDA GPU")
     with user_errors():
-        job = MakeC(src, dst, tuple(names), levels, seed, frost_dir)
+        job = MakeC(src, dst, tuple(names), levels, seed, frost_dir, None if device == "cpu" else device,
+                    batch_size)
         total = count_sources(src)
         try:
             with progress_bar() as bar:

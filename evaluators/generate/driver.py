@@ -15,14 +15,17 @@ from evaluators.generate.summary import SourceOutcome, Summary
 T = TypeVar("T")
 
 
-def generate(dst: Path, settings: Mapping[str, Any], process: Callable[[T], SourceOutcome], sources: Iterable[T],
-             workers: int = 0, progress: Callable[[SourceOutcome], None] | None = None) -> Summary:
-    """Runs `process` over `sources` into `dst` (see `bounded_map` for `workers`); the manifest is the caller's."""
+def generate(dst: Path, settings: Mapping[str, Any], process: Callable[[T], SourceOutcome | list[SourceOutcome]],
+             sources: Iterable[T], workers: int = 0,
+             progress: Callable[[SourceOutcome], None] | None = None) -> Summary:
+    """Runs `process` over `sources` (single sources, or batches giving one outcome per source) into `dst`
+    (see `bounded_map` for `workers`); the manifest is the caller's."""
     pin_settings(dst, settings)
     remove_temp_files(dst)
     summary = Summary()
-    for outcome in bounded_map(process, sources, workers):
-        summary.add(outcome)
-        if progress:
-            progress(outcome)
+    for result in bounded_map(process, sources, workers):
+        for outcome in result if isinstance(result, list) else [result]:
+            summary.add(outcome)
+            if progress:
+                progress(outcome)
     return summary

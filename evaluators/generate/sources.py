@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from PIL import Image
@@ -47,3 +48,10 @@ def iter_sources(src: Path) -> Iterator[Source]:
 
 def count_sources(src: Path) -> int:
     return sum(1 for _ in iter_sources(src))
+
+
+def in_batches(sources: Iterable[Source], size: int) -> Iterator[tuple[Source, ...]]:
+    """Consecutive batches of `size` sources (the last may be shorter); itertools.batched needs Python 3.12."""
+    it = iter(sources)
+    while batch := tuple(islice(it, size)):
+        yield batch

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from evaluators.corruptions import corrupt
 from evaluators.data.transforms import load_clean_224
+from evaluators.errors import InvalidInputError
 from evaluators.generate.atomic import TEMP_SUFFIX
 from evaluators.generate.imagenet_c import MakeC, encode_jpeg
 from evaluators.seeding import derive_seed
@@ -120,3 +121,30 @@ def test_parallel_workers_give_identical_files(source, tmp_path):
     assert make_c(source, tmp_path / "serial").exit_code == 0
     assert runner.invoke(app, ["make-c", str(source), str(tmp_path / "par"), *CHOICE, "--workers", "2"]).exit_code == 0
     assert tree(tmp_path / "par") == tree(tmp_path / "serial")
+
+
+def test_batched_engine_is_reproducible_per_file_and_pinned(source, tmp_path):
+    """The torch engine (on the CPU here; CUDA on a GPU machine): a file's bytes depend on its seed, not on its
+    batch, and a destination keeps the engine that started it."""
+    choice = ("gaussian_noise", "contrast")
+    whole = MakeC(source, tmp_path / "b1", choice, (3,), device="cpu", batch_size=3).run(workers=2)
+    assert whole.written == 6 and not whole.failed
+    MakeC(source, tmp_path / "b2", choice, (3,), device="cpu", batch_size=1).run()
+    assert tree(tmp_path / "b1") == tree(tmp_path / "b2")
+    rel = "n02123045/chelsea_00000.JPEG"
+    # contrast is deterministic: the batched path gives the reference path's bytes
+    assert (tmp_path / "b1" / "contrast" / "3" / rel).read_bytes() == encode_jpeg(
+        corrupt(load_clean_224(str(source / rel)), "contrast", 3))
+    manifest = json.loads((tmp_path / "b1" / "manifest.json").read_text())
+    assert manifest["engine"] == "torch-cpu" and len(manifest["files"]) == 6
+    with pytest.raises(InvalidInputError, match=r"engine='torch-cpu'"):
+        MakeC(source, tmp_path / "b1", choice, (3,)).run()
+
+
+def test_cuda_device_without_a_gpu_is_a_clear_error(source, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = runner.invoke(app, ["make-c", str(source), str(tmp_path / "c"), "--device", "cuda"])
+    assert result.exit_code == 2 and "cuda[:N] on a machine with a CUDA GPU" in result.stderr
