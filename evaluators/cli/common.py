@@ -74,7 +74,9 @@ class RateColumn(ProgressColumn):
 
 
 def progress_bar(unit: str = "img") -> Progress:
-    """The progress bar of long commands: count, rate and ETA, on stderr."""
+    """The progress bar of long commands: count, rate and ETA, on stderr when it is a terminal (logs and
+    pipes keep just the result and the one-line errors)."""
+    console = Console(stderr=True)
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(unit),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=False)
+                    console=console, disable=not console.is_terminal)

@@ -10,8 +10,6 @@ import typer
 
 from evaluators.benchmarks import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES
 from evaluators.cli.common import fail, progress_bar, split_names, user_errors
-from evaluators.generate.imagenet_c import MakeC
-from evaluators.generate.sources import count_sources
 
 
 def make_c_command(
@@ -46,6 +44,10 @@ def make_c_command(
         if not device.startswith("cuda") or not torch.cuda.is_available():
             fail(f"--device {device}: use cpu, or cuda[:N] on a machine with a CUDA GPU")
     with user_errors():
+        # The engines (scipy, OpenCV, torch) load only when generating: `cpbench --help` starts at once.
+        from evaluators.generate.imagenet_c import MakeC
+        from evaluators.generate.sources import count_sources
+
         job = MakeC(src, dst, tuple(names), levels, seed, frost_dir, None if device == "cpu" else device,
                     batch_size)
         total = count_sources(src)

@@ -11,8 +11,6 @@ import typer
 from evaluators.benchmarks import PERTURBATIONS, VALIDATION_PERTURBATIONS
 from evaluators.cli.common import fail, progress_bar, split_names, user_errors
 from evaluators.generate.h264 import PRESET
-from evaluators.generate.imagenet_p import MakeP
-from evaluators.generate.sources import count_sources
 
 
 def make_p_command(
@@ -42,6 +40,10 @@ def make_p_command(
     if workers < 0:
         fail(f"--workers must be >= 0, got {workers}")
     with user_errors():
+        # The engines (scipy, OpenCV, torch) load only when generating: `cpbench --help` starts at once.
+        from evaluators.generate.imagenet_p import MakeP
+        from evaluators.generate.sources import count_sources
+
         job = MakeP(src, dst, tuple(names), levels, seed, preset)
         total = count_sources(src)
         try:

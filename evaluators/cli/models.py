@@ -1,4 +1,7 @@
-"""`cpbench models`: list the model zoo; `cpbench models check`: does a checkpoint fit an architecture?"""
+"""`cpbench models`: list the model zoo; `cpbench models check`: does a checkpoint fit an architecture?
+
+The zoo (torch, torchvision) is imported inside the commands, so that `cpbench --help` and the commands that
+need no model start at once."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from rich.table import Table
 
 from evaluators.cli.common import user_errors
 from evaluators.errors import CheckpointError
-from evaluators.models import check_state_dict, list_models, model_info, read_checkpoint, sha256_file
 
 app = typer.Typer(help="The model zoo: the paper's GAP/GCP models and every torchvision classifier. Without a "
                   "subcommand, a table of it: parameters with 1000 classes; min input is the smallest square side "
@@ -26,6 +28,8 @@ def models(
     """Lists the zoo when no subcommand is given."""
     if context.invoked_subcommand is not None:
         return
+    from evaluators.models import list_models, model_info
+
     table = Table(title="cpbench model zoo" + (" and torchvision classifiers" if all_models else ""))
     table.add_column("name", no_wrap=True)
     table.add_column("pooling")
@@ -49,6 +53,8 @@ def check(
 ) -> None:
     """Validate CHECKPOINT against a model without running any code from it, and print what it holds."""
     with user_errors():
+        from evaluators.models import check_state_dict, read_checkpoint, sha256_file
+
         loaded = read_checkpoint(checkpoint)
         name = model or loaded.arch
         if name is None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from evaluators.data.transforms import CROP, RESIZE
 from evaluators.errors import InvalidInputError
 
+# The clean protocol: Resize(256) then CenterCrop(224) (torchvision's, on PIL: evaluators.data.transforms).
+RESIZE = 256
+CROP = 224
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 

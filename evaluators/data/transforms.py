@@ -10,8 +10,7 @@ import numpy as np
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-RESIZE = 256
-CROP = 224
+from evaluators.data.preprocessing import CROP, RESIZE
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

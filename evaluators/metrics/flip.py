@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from evaluators.benchmarks import ALL_PERTURBATIONS, PERTURBATIONS
 from evaluators.errors import InvalidInputError
 from evaluators.metrics.baselines import ImageNetPBaseline
 from evaluators.metrics.counts import SequenceCounts
 from evaluators.metrics.units import percent
+
+if TYPE_CHECKING:  # torch loads with the runner; scoring numbers needs only NumPy
+    import torch
 from evaluators.metrics.validation import check_names, check_rate
 
 TOP = 5
@@ -67,6 +69,8 @@ def sequence_counts(logits: np.ndarray, noise: bool, difficulty: int = 1) -> Seq
 
 def sequence_counts_torch(logits: torch.Tensor, noise: bool, difficulty: int = 1) -> SequenceCounts:
     """Counts of N sequences at once from logits N x T x C, vectorised on logits' device."""
+    import torch
+
     if logits.ndim != 3:
         raise InvalidInputError(f"expected logits of shape N x T x C, got {tuple(logits.shape)}")
     n, t, _ = logits.shape

@@ -35,7 +35,7 @@ def test_models_all_adds_torchvision(monkeypatch):
         seen.append(torchvision)
         return ["resnet18_gcp", "squeezenet1_1"]
 
-    monkeypatch.setattr(models_cli, "list_models", fake_list)
+    monkeypatch.setattr("evaluators.models.list_models", fake_list)
     result = runner.invoke(models_cli.app, ["--all"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and seen == [True]
     assert "squeezenet1_1" in result.stdout and "OTHER" in result.stdout

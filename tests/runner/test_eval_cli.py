@@ -13,11 +13,12 @@ import typer
 from safetensors.torch import save_file
 from typer.testing import CliRunner
 
-from evaluators.cli.eval import _standard, eval_command
+from evaluators.cli.eval import eval_command
 from evaluators.data import ClassList, Manifest
 from evaluators.metrics import TopKCounts
 from evaluators.models import create_model
 from evaluators.runner import CorruptionShard, ShardResult
+from evaluators.runner.evaluation import is_standard_set as _standard
 
 app = typer.Typer()
 app.command("eval")(eval_command)
