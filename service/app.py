@@ -1,9 +1,6 @@
-"""The FastAPI application factory: the JSON API under /api/v1, /healthz, and room for more routers (the
-server-rendered pages mount theirs through `extra_routers`)."""
+"""The FastAPI application factory: the JSON API under /api/v1, /healthz and the server-rendered pages."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -12,6 +9,7 @@ from service.api import errors
 from service.api.deps import viewer_dep
 from service.api.routes import catalog, evaluations, health, leaderboard, submissions
 from service.settings import get_settings
+from service.web import router as pages
 
 API_PREFIX = "/api/v1"
 
@@ -24,13 +22,12 @@ def api_router() -> APIRouter:
     return router
 
 
-def create_app(extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+def create_app() -> FastAPI:
     get_settings().ensure_storage()
     app = FastAPI(title="cpbench", version=evaluators.__version__,
                   description="Robustness evaluation of image classifiers on ImageNet-C and ImageNet-P.")
     errors.install(app)
     app.include_router(api_router())
     app.include_router(health.router)
-    for router in extra_routers:
-        app.include_router(router)
+    app.include_router(pages)
     return app

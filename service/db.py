@@ -17,12 +17,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.settings import Settings, get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Pooled connections per process. A request holds at most two at once (its read session and either a write
+# session, in a write endpoint, or a session of the read cache, in a read one), and the API lets at most
+# CONCURRENT_SESSIONS requests hold a session (api/deps.py): so no request waits for a connection that only
+# another waiting request could free.
+POOL_SIZE, MAX_OVERFLOW = 10, 20
+CONCURRENT_SESSIONS = (POOL_SIZE + MAX_OVERFLOW) // 2
 
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
+                           connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

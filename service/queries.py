@@ -1,18 +1,24 @@
 """Read queries returning plain data, shared by the JSON API, the CLI (through the API) and the web pages.
 
 Visibility is applied here, once: a private submission and its evaluations exist only for their owner and
-for admins; to everyone else they are "not found".
+for admins; to everyone else they are "not found". The board-level queries, whose cost grows with the number
+of evaluations of a suite, are served from `read_cache` while the database is unchanged.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, RowMapping, Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from evaluators.errors import CpbenchError
+from evaluators.metrics import ALEXNET_IMAGENET_C, imagenet_c_report
+from evaluators.models import model_info
+from service.catalog import published_baseline_applies
 from service.models import (
     METRIC_COLUMNS,
     Dataset,
@@ -21,8 +27,10 @@ from service.models import (
     Shard,
     Submission,
     Suite,
+    SuiteKind,
     User,
 )
+from service.read_cache import cached
 
 SORTABLE = (*METRIC_COLUMNS, "finished_at")
 LOWER_IS_BETTER = dict.fromkeys(METRIC_COLUMNS, True)
@@ -110,6 +118,10 @@ def _metric_values(evaluation: Evaluation) -> dict[str, float | None]:
     return {column: getattr(evaluation, column) for column in METRIC_COLUMNS}
 
 
+SHARD_COLUMNS = (Shard.id, Shard.key, Shard.smoke, Shard.status, Shard.attempt, Shard.failures, Shard.progress,
+                 Shard.total, Shard.device, Shard.error, Shard.started_at, Shard.finished_at, Shard.heartbeat_at)
+
+
 def evaluation_detail(session: Session, evaluation_id: int, viewer: Viewer) -> dict[str, Any] | None:
     """Status, per-shard progress, metrics and provenance of one evaluation."""
     evaluation = visible_evaluation(session, evaluation_id, viewer)
@@ -117,8 +129,9 @@ def evaluation_detail(session: Session, evaluation_id: int, viewer: Viewer) -> d
         return None
     found = _visible_submission(session, evaluation.submission_id, viewer)
     assert found is not None
-    shards = list(session.scalars(select(Shard).where(Shard.evaluation_id == evaluation_id)
-                                  .order_by(Shard.smoke.desc(), Shard.id)))
+    # the shown columns only: whole rows would also decode every shard's spec and provenance JSON
+    shards = session.execute(select(*SHARD_COLUMNS).where(Shard.evaluation_id == evaluation_id)
+                             .order_by(Shard.smoke.desc(), Shard.id)).all()
     statuses = Counter(s.status for s in shards if not s.smoke)
     return {
         "id": evaluation.id,
@@ -174,6 +187,7 @@ def _baseline_of(report: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+@cached
 def leaderboard(session: Session, suite: Suite, viewer: Viewer, sort: str = "mce", order: str = "asc",
                 model: str | None = None, pooling: str | None = None, limit: int = 50,
                 offset: int = 0) -> dict[str, Any]:
@@ -182,24 +196,96 @@ def leaderboard(session: Session, suite: Suite, viewer: Viewer, sort: str = "mce
     evaluations' board indexes; submissions and owners are joined for the shown page only."""
     column = getattr(Evaluation, sort)
     ordering = (column.asc() if order == "asc" else column.desc()).nulls_last(), Evaluation.id
-    matching = select(Evaluation.id).where(Evaluation.suite_id == suite.id,
-                                           Evaluation.status == EvaluationStatus.finished, visible(viewer, Evaluation))
+    matching = select(Evaluation.id).where(*_on_board(suite, viewer))
     if model is not None or pooling is not None:
         matching = matching.join(Submission, Evaluation.submission_id == Submission.id).where(
             *([Submission.model == model] if model is not None else []),
             *([Submission.pooling == pooling] if pooling is not None else []))
     total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     page = matching.add_columns(column).order_by(*ordering).limit(limit).offset(offset).subquery()
-    rows = session.execute(
-        select(Evaluation.id.label("evaluation_id"), Submission.id.label("submission_id"), Submission.name,
-               Submission.model, Submission.pooling, User.name.label("owner"), Submission.public,
-               *(getattr(Evaluation, m) for m in METRIC_COLUMNS), Evaluation.finished_at)
-        .join(page, page.c.id == Evaluation.id).join(Submission, Evaluation.submission_id == Submission.id)
-        .join(User, Submission.owner_id == User.id).order_by(*ordering)).mappings()
-    entries = [{"rank": rank, **row, "is_baseline": suite.baseline_evaluation_id == row["evaluation_id"],
-                "finished_at": _iso(row["finished_at"])} for rank, row in enumerate(rows, start=offset + 1)]
+    rows = session.execute(_entries().join(page, page.c.id == Evaluation.id).order_by(*ordering)).mappings()
+    entries = [_entry(row, suite, rank) for rank, row in enumerate(rows, start=offset + 1)]
     return {"suite": suite_summary(suite), "sort": sort, "order": order, "total": total, "limit": limit,
             "offset": offset, "lower_is_better": LOWER_IS_BETTER, "entries": entries}
+
+
+def _entries() -> Select[Any]:
+    """The columns of a leaderboard entry: an evaluation with its submission and owner."""
+    return (select(Evaluation.id.label("evaluation_id"), Submission.id.label("submission_id"), Submission.name,
+                   Submission.model, Submission.pooling, User.name.label("owner"), Submission.public,
+                   *(getattr(Evaluation, m) for m in METRIC_COLUMNS), Evaluation.finished_at)
+            .select_from(Evaluation).join(Submission, Evaluation.submission_id == Submission.id)
+            .join(User, Submission.owner_id == User.id))
+
+
+def _entry(row: RowMapping, suite: Suite, rank: int | None) -> dict[str, Any]:
+    return {"rank": rank, **row, "is_baseline": suite.baseline_evaluation_id == row["evaluation_id"],
+            "finished_at": _iso(row["finished_at"])}
+
+
+def _on_board(suite: Suite, viewer: Viewer) -> tuple[ColumnElement[bool], ...]:
+    return (Evaluation.suite_id == suite.id, Evaluation.status == EvaluationStatus.finished,
+            visible(viewer, Evaluation))
+
+
+def suite_metrics(suite: Suite) -> tuple[str, ...]:
+    """The metric columns an evaluation of this suite fills (finalise writes the others as None)."""
+    return ("mfp", "mt5d") if suite.kind == SuiteKind.imagenet_p else ("clean_error", "mce", "relative_mce")
+
+
+def headline_metric(suite: Suite) -> str:
+    """The metric a suite is ranked by unless asked otherwise: mCE, or mFP on ImageNet-P."""
+    return "mfp" if suite.kind == SuiteKind.imagenet_p else "mce"
+
+
+@cached
+def baseline_entry(session: Session, suite: Suite, viewer: Viewer) -> dict[str, Any] | None:
+    """What normalises the suite, as an unranked leaderboard entry for pages to pin above the ranking: its
+    baseline evaluation once finished (and visible), or the published AlexNet table where that applies."""
+    if suite.baseline_evaluation_id is None:
+        return _published_alexnet() if published_baseline_applies(suite) else None
+    row = session.execute(_entries().where(Evaluation.id == suite.baseline_evaluation_id,
+                                           *_on_board(suite, viewer))).mappings().first()
+    return None if row is None else _entry(row, suite, None)
+
+
+@cache
+def _published_alexnet() -> dict[str, Any]:
+    """The published table scored by the library against itself (its mCE and relative mCE are 100)."""
+    table = ALEXNET_IMAGENET_C
+    report = imagenet_c_report(table.errors, table.clean_error, table).to_dict()
+    return {"rank": None, "evaluation_id": None, "submission_id": None, "owner": None, "public": True,
+            "name": f"AlexNet (published table {table.version})", "model": "alexnet", "pooling": "other",
+            **{m: report.get(m) for m in METRIC_COLUMNS}, "finished_at": None, "is_baseline": True}
+
+
+@cached
+def twins(session: Session, suite: Suite, viewer: Viewer) -> list[dict[str, Any]]:
+    """GAP/GCP twins of a suite: per backbone family (the model registry's `family`), its best GAP entry beside
+    the best entry of each of its GCP architectures, "best" by the suite's headline metric (missing values last,
+    ties by id), with the GCP gain, GAP - GCP, of every metric (positive: the GCP model errs less)."""
+    headline = getattr(Evaluation, headline_metric(suite))
+    ranked = (select(Evaluation.id, func.row_number().over(
+        partition_by=Submission.model, order_by=(headline.asc().nulls_last(), Evaluation.id)).label("place"))
+        .join(Submission, Evaluation.submission_id == Submission.id)
+        .where(*_on_board(suite, viewer), Submission.pooling.in_(("gap", "gcp"))).subquery())
+    best = session.execute(_entries().join(ranked, ranked.c.id == Evaluation.id).where(ranked.c.place == 1)
+                           .order_by(Submission.model)).mappings()
+    gap: dict[str, dict[str, Any]] = {}
+    gcp: list[tuple[str, dict[str, Any]]] = []
+    for row in best:
+        try:
+            family = model_info(row["model"]).family
+        except CpbenchError:  # an architecture the registry no longer knows has no twin
+            continue
+        entry = _entry(row, suite, None)
+        if row["pooling"] == "gap":
+            gap[family] = entry
+        else:
+            gcp.append((family, entry))
+    return [{"family": family, "gap": gap[family], "gcp": entry,
+             "gain": {m: _delta(entry[m], gap[family][m]) for m in METRIC_COLUMNS}}
+            for family, entry in gcp if family in gap]
 
 
 def compare(session: Session, a: int, b: int, viewer: Viewer) -> dict[str, Any] | None:

@@ -4,30 +4,34 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from service.api.deps import SessionDep, SettingsDep, UserDep, ViewerDep
 from service.db import write_session
 from service.export import RESULT_COLUMNS, to_csv
 from service.lifecycle import Outbox, cancel_evaluation, lock_evaluation, rerun_evaluation
 from service.queries import Viewer, evaluation_detail, evaluation_results, visible_evaluation
+from service.read_cache import cached_response
 from service.settings import Settings
 
 router = APIRouter(tags=["evaluations"])
 
 
-@router.get("/evaluations/{evaluation_id}")
-def get_evaluation(evaluation_id: int, session: SessionDep, viewer: ViewerDep) -> dict[str, Any]:
+# The read routes answer with their query's plain JSON values, encoded once and kept by the response cache.
+@router.get("/evaluations/{evaluation_id}", response_model=dict[str, Any])
+@cached_response
+def get_evaluation(request: Request, evaluation_id: int, session: SessionDep, viewer: ViewerDep) -> JSONResponse:
     detail = evaluation_detail(session, evaluation_id, viewer)
     if detail is None:
         raise HTTPException(404, f"no evaluation {evaluation_id}")
-    return detail
+    return JSONResponse(detail)
 
 
 @router.get("/evaluations/{evaluation_id}/results", response_model=None)
-def get_results(evaluation_id: int, session: SessionDep, viewer: ViewerDep,
-                format: Literal["json", "csv"] = Query("json")) -> dict[str, Any] | PlainTextResponse:
+@cached_response
+def get_results(request: Request, evaluation_id: int, session: SessionDep, viewer: ViewerDep,
+                format: Literal["json", "csv"] = Query("json")) -> JSONResponse | PlainTextResponse:
     """Per corruption x severity (or perturbation x difficulty): counts, errors and normalised values."""
     results = evaluation_results(session, evaluation_id, viewer)
     if results is None:
@@ -35,7 +39,7 @@ def get_results(evaluation_id: int, session: SessionDep, viewer: ViewerDep,
     if format == "csv":
         return PlainTextResponse(to_csv(results["rows"], RESULT_COLUMNS), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="evaluation-{evaluation_id}.csv"'})
-    return results
+    return JSONResponse(results)
 
 
 def _change(evaluation_id: int, viewer: Viewer, settings: Settings, action: str) -> dict[str, Any]:
