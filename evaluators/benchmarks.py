@@ -30,6 +30,9 @@ ALL_PERTURBATIONS: tuple[str, ...] = PERTURBATIONS + VALIDATION_PERTURBATIONS
 # the others compare frames `difficulty` apart.
 NOISE_PERTURBATIONS: frozenset[str] = frozenset({"gaussian_noise", "shot_noise", "speckle_noise"})
 DIFFICULTIES: tuple[int, ...] = (1, 2, 3)
+# Numeric precisions of an evaluation (part of a suite's protocol): fp32 is exact; bf16 is autocast, with the
+# GCP head kept in fp32.
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
 
 
 def corruption_group(name: str) -> str:

@@ -23,6 +23,7 @@ from evaluators.benchmarks import (
     DIFFICULTIES,
     EXTRA_CORRUPTIONS,
     PERTURBATIONS,
+    PRECISIONS,
     SEVERITIES,
     perturbation_folder,
 )
@@ -31,7 +32,6 @@ from evaluators.data.folders import Folder, clean_folder, imagenet_c_folder, ima
 from evaluators.data.manifest import Manifest
 from evaluators.data.subsets import Subset
 from evaluators.errors import DatasetError, InvalidInputError, UnknownNameError
-from evaluators.runner.devices import PRECISIONS
 from service.models import Dataset, DatasetKind, Evaluation, EvaluationStatus, Suite, SuiteKind
 
 

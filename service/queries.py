@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from evaluators.errors import CpbenchError
 from evaluators.metrics import ALEXNET_IMAGENET_C, imagenet_c_report
-from evaluators.models import model_info
 from service.catalog import published_baseline_applies
 from service.models import (
     METRIC_COLUMNS,
@@ -264,6 +263,8 @@ def twins(session: Session, suite: Suite, viewer: Viewer) -> list[dict[str, Any]
     """GAP/GCP twins of a suite: per backbone family (the model registry's `family`), its best GAP entry beside
     the best entry of each of its GCP architectures, "best" by the suite's headline metric (missing values last,
     ties by id), with the GCP gain, GAP - GCP, of every metric (positive: the GCP model errs less)."""
+    from evaluators.models import model_info  # the zoo loads torch: only the twins need it, not the CLI
+
     headline = getattr(Evaluation, headline_metric(suite))
     ranked = (select(Evaluation.id, func.row_number().over(
         partition_by=Submission.model, order_by=(headline.asc().nulls_last(), Evaluation.id)).label("place"))

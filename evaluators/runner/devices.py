@@ -8,10 +8,10 @@ from typing import Literal
 
 import torch
 
+from evaluators.benchmarks import PRECISIONS
 from evaluators.errors import InvalidInputError
 
 Precision = Literal["fp32", "bf16"]
-PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

@@ -28,7 +28,7 @@ from evaluators.metrics import (
     imagenet_c_report_from_counts,
     imagenet_p_report_from_counts,
 )
-from evaluators.runner.provenance import provenance
+from evaluators.runner.records import provenance
 from evaluators.runner.results import ShardResult
 from evaluators.runner.run import run_shard, scan_shard
 from evaluators.runner.shards import CleanShard, CorruptionShard, PerturbationShard, Shard

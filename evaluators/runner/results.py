@@ -8,7 +8,7 @@ from typing import Any
 
 from evaluators.data.manifest import Manifest
 from evaluators.metrics import SequenceCounts, TopKCounts
-from evaluators.runner.provenance import provenance
+from evaluators.runner.records import provenance
 from evaluators.runner.shards import Shard
 
 

@@ -16,9 +16,7 @@ import uuid
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from service.app import create_app
 from service.migrate import upgrade
 from service.settings import get_settings
 
@@ -54,6 +52,11 @@ def serve(host: Annotated[str | None, typer.Option(help="Default: CPBENCH_API_HO
     signal.signal(signal.SIGTERM, _exit_on_signal)
     typer.echo(f"cpbench serving http://{host}:{port}  (API docs: http://{host}:{port}/docs; data in {settings.home})")
     try:
+        # The API loads the model zoo (torch): imported here so that the other commands start at once.
+        import uvicorn
+
+        from service.app import create_app
+
         api = create_app()
         # The API process holds torch and the model registry: some 400,000 long-lived objects that every full
         # garbage collection walked again, pausing every request for 100-200 ms under load. Frozen, they are

@@ -69,3 +69,17 @@ def test_provenance(tmp_path, datasets, classes, tiny):
                 "decoders", "git"):
         assert key in record
     assert environment()["cpbench"] == record["cpbench"]
+
+
+def test_lazy_exports_are_the_objects_not_submodules():
+    """evaluators.runner loads its torch-backed names on first use; none may be shadowed by a submodule."""
+    import importlib
+    import pkgutil
+    import types
+
+    import evaluators.runner as runner
+
+    for module in pkgutil.iter_modules(runner.__path__):
+        importlib.import_module(f"evaluators.runner.{module.name}")
+    for name in runner.__all__:
+        assert not isinstance(getattr(runner, name), types.ModuleType), name
