@@ -36,6 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import scipy
+from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
 from PIL import Image
 
 from evaluators.benchmarks import ALL_CORRUPTIONS, CORRUPTIONS, SEVERITIES
@@ -121,7 +122,7 @@ def batched_markdown(numpy_ms: dict[str, float], batched_ms: dict[str, float], s
 def markdown(timings: dict[str, dict[str, dict[int, float]]], reference: dict, severities: list[int]) -> str:
     ref_ms = {name: {s: reference[name][str(s)]["median_ms"] for s in severities} for name in ALL_CORRUPTIONS}
     lines = ["# ImageNet-C corruptions: ms per 224×224 image, single thread", "",
-             f"{_cpu_name()}; Python {platform.python_version()}, "
+             f"{cpu_name()}; Python {platform.python_version()}, "
              f"numpy {np.__version__}, scipy {scipy.__version__}, OpenCV {cv2.__version__}. Reference: "
              "conformance/imagenet_c/reference_timing.json (hendrycks/robustness, 2-core AMD EPYC). "
              "Cells: median ms (speedup vs the reference).", ""]
@@ -146,16 +147,6 @@ def markdown(timings: dict[str, dict[str, dict[int, float]]], reference: dict, s
         label = "" if len(suite) == len(CORRUPTIONS) else f" ({len(suite)} of 15 timed)"
         lines.append(f"| {path} | {ours:.1f} ({ref:.1f}){label} | {ref / ours:.1f}× | {glass} | {everything:.1f} |")
     return "\n".join(lines) + "\n"
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ×{os.cpu_count()}"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         batched_ms = time_batched(args.device, images, args.corruptions, args.batch_severity, batch_size,
                                   args.batch_repeats, frost_dir)
         where = (torch.cuda.get_device_name() if args.device == "cuda"
-                 else f"{_cpu_name()}, {args.threads} torch thread(s)")
+                 else f"{cpu_name()}, {args.threads} torch thread(s)")
         label = f"torch {torch.__version__} on {args.device} ({where}), batch {batch_size}"
         numpy_ms = {name: timings["numpy"][name][args.batch_severity] for name in args.corruptions}
         report += "\n" + batched_markdown(numpy_ms, batched_ms, args.batch_severity, label)

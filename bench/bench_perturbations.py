@@ -37,6 +37,7 @@ import av
 import cv2
 import numpy as np
 import torch
+from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
 from PIL import Image
 
 from evaluators.benchmarks import ALL_PERTURBATIONS, DIFFICULTIES, is_noise_perturbation, perturbation_folder
@@ -112,7 +113,7 @@ def markdown(generation: dict, encoding: dict, end_to_end: dict, reference: dict
     frames = {perturbation_folder(p, d): perturbation_entry(p).frames for p, d in FOLDERS}
     libavcodec = ".".join(map(str, av.library_versions["libavcodec"]))
     lines = ["# ImageNet-P: make-p frames per second, single thread", "",
-             f"{_cpu_name()}; Python {platform.python_version()}, numpy {np.__version__}, OpenCV {cv2.__version__}, "
+             f"{cpu_name()}; Python {platform.python_version()}, numpy {np.__version__}, OpenCV {cv2.__version__}, "
              f"torch {torch.__version__}, PyAV {av.__version__} (libavcodec {libavcodec}). Reference: "
              "conformance/imagenet_p/reference_timing.json (hendrycks/robustness, 2-core AMD EPYC; frames computed "
              "and written as PNG, ffmpeg excluded). Chelsea, Resize(256). Seconds per sequence (median).", "",
@@ -150,16 +151,6 @@ def markdown(generation: dict, encoding: dict, end_to_end: dict, reference: dict
                   f"{end_to_end['seconds']:.1f} s: **{end_to_end['frames'] / end_to_end['seconds']:.0f} frames/s** "
                   "(JPEG decode, Resize(256), generation, encode, atomic writes, manifest)."]
     return "\n".join(lines) + "\n"
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ×{os.cpu_count()}"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> int:

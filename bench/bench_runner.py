@@ -16,6 +16,7 @@ Measured, for each model:
 - the bare model on tensors already in memory (same precision, batch, memory format): runner >= 90 % of it;
 - ImageNet-P frames/s: reference-style loop (cv2.VideoCapture, PIL, ToTensor, Normalize, per-frame scipy
   rankdata, Python pair loop) against `run_shard` (target >= 2x);
+- the runner with a model that costs nothing: the input pipeline's ceiling (read, decode, move, count);
 - peak RSS of a runner process for each of --rss-sizes images (a shard streams: they differ by < 10 %).
 Prints a markdown table and writes it to --out.
 """
@@ -66,12 +67,6 @@ CLASSES = tuple(sorted(PHOTO_CLASSES.values())) + tuple(f"unused{i:03d}" for i i
 
 # ---- data -------------------------------------------------------------------------------------------------
 
-def _write_c(args: tuple[Path, str, int]) -> int:
-    root, name, per_class = args
-    return len(write_sample_imagenet_c(root / "c", (CORRUPTION,), (SEVERITY,), per_class, seed=7, photos=(name,),
-                                       val_dir=root / "val"))
-
-
 def _write_p(args: tuple[Path, str, int]) -> int:
     root, name, per_class = args
     return len(write_sample_imagenet_p(root / "p", PERTURBATIONS, per_class, frames=31, seed=7, photos=(name,)))
@@ -85,9 +80,9 @@ def build_data(root: Path, images: int, clips: int, replicate: int) -> None:
         return
     per_class = -(-images // (len(PHOTO_CLASSES) * replicate))
     per_clip = max(1, clips // len(PHOTO_CLASSES))
-    jobs = [(root, name, per_class) for name in PHOTO_CLASSES]
-    with ProcessPoolExecutor(min(len(jobs), os.cpu_count() or 1)) as pool:
-        list(pool.map(_write_c, jobs))
+    write_sample_imagenet_c(root / "c", (CORRUPTION,), (SEVERITY,), per_class, seed=7, val_dir=root / "val",
+                            workers=os.cpu_count() or 1)
+    with ProcessPoolExecutor(min(len(PHOTO_CLASSES), os.cpu_count() or 1)) as pool:
         list(pool.map(_write_p, [(root, name, per_clip) for name in PHOTO_CLASSES]))
     folder = root / "c" / CORRUPTION / str(SEVERITY)
     for copy in range(1, replicate):  # more files with the same decode cost, for long GPU runs
@@ -213,6 +208,17 @@ def bare(model: nn.Module, precision: str, batch: int, images: int, device: torc
                                                                   enabled=precision == "bf16"):
         for start in range(0, images, batch):
             model(x[: min(batch, images - start)])
+
+
+class NullModel(nn.Module):
+    """Constant logits at no cost."""
+
+    def __init__(self, classes: int) -> None:
+        super().__init__()
+        self.classes = classes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.new_zeros(len(x), self.classes)
 
 
 def cv2_clip(path: str) -> torch.Tensor:
@@ -386,6 +392,14 @@ def main() -> None:
                 check = "; ".join(filter(None, [check, steady]))
                 row(name, f"ImageNet-P {perturbation}", f"runner {precision}", f"{speed:.1f} frames/s",
                     f"{speed / base_p:.2f}x", f">= 2x {'pass' if speed / base_p >= 2 else 'FAIL'}", check)
+
+    # The same pass with a model that costs nothing: what reading, decoding, moving and counting allow at most.
+    null = NullModel(len(CLASSES)).to(device)
+    warm_up(null, args, args.precisions[-1], compiled=False)
+    seconds, _ = timed(device, run_shard, null, shard, device, args.precisions[-1], args.batch_size,
+                       classes=CLASSES, workers=args.workers)
+    row("(none)", "ImageNet-C", "runner with a null model (input pipeline ceiling)",
+        f"{args.images / seconds:.1f} img/s", "", "", "")
 
     if args.rss_sizes:
         peaks = [peak_rss(args, n) for n in args.rss_sizes]

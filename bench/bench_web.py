@@ -41,6 +41,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -278,11 +279,9 @@ def format_row(row: dict[str, Any]) -> str:
 
 
 def describe(args: argparse.Namespace) -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
     with psycopg.connect(PG_ADMIN) as connection:
         postgres = connection.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+    return (f"{cpu_name()}; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"PostgreSQL {postgres}; {args.evaluations} evaluations in one suite (77 shard rows each); "
             f"{args.clients} concurrent clients (wrk, closed loop), {args.duration} s per row after "
             f"{args.warmup} s of the same traffic; one `cpbench serve --no-worker` process (uvicorn, access log on).")

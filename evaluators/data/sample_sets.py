@@ -1,12 +1,12 @@
 """Small datasets in the ImageNet-C and ImageNet-P layouts, made from the sample photos, for the tests, the
 benchmarks and the quickstart: real photographs, real corruptions, the release's file formats.
 
-ImageNet-C: each validation-style photo -> Resize(256) + CenterCrop(224) -> `corrupt` -> JPEG quality 85 with
-optimize on, at `<root>/<corruption>/<severity>/<wnid>/<name>.JPEG`. ImageNet-P: H.264 clips of 224 x 224
-frames at `<root>/<folder>/<wnid>/<name>.mp4`; a slow pan across the photo for the ordinary folders, and
-for noise folders (`<name>`, `<name>_2`, `<name>_3`) the clean first frame then noisy copies of it, as the
-release has them (spec imagenet_cp.md §3). The frames stand in for the perturbations, they do not
-reimplement them.
+ImageNet-C: a validation-style folder of the photos through `make-c` (Resize(256) + CenterCrop(224), the
+real corruptions, JPEG quality 85 with optimize on). ImageNet-P: H.264 clips of 224 x 224 frames at
+`<root>/<folder>/<wnid>/<name>.mp4` that are cheap to make: a slow pan across the photo for the ordinary
+folders, and for noise folders (`<name>`, `<name>_2`, `<name>_3`) the clean first frame then noisy copies of
+it, as the release has them (spec imagenet_cp.md §3). They stand in for the perturbations in tests and
+benchmarks of the reader and the runner; `make-p` makes the real ones.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import av
 import numpy as np
-from PIL import Image
 
 from evaluators.benchmarks import is_noise_perturbation, perturbation_folder
 from evaluators.data.sample_photos import PHOTO_CLASSES, photo_variant, write_sample_folder
-from evaluators.data.transforms import CROP, resize_center_crop, resize_shorter
+from evaluators.data.transforms import CROP, resize_shorter
+from evaluators.generate.atomic import atomic_write
+from evaluators.generate.h264 import encode_h264, x264_options
 from evaluators.seeding import derive_seed
 
 NOISE_SIGMA = {1: 0.03, 2: 0.05, 3: 0.08}  # by difficulty, as the release's gaussian_noise clips
@@ -28,26 +28,15 @@ NOISE_SIGMA = {1: 0.03, 2: 0.05, 3: 0.08}  # by difficulty, as the release's gau
 
 def write_sample_imagenet_c(root: str | Path, corruptions: Sequence[str], severities: Sequence[int],
                             per_class: int, seed: int = 0, photos: tuple[str, ...] = tuple(PHOTO_CLASSES),
-                            val_dir: str | Path | None = None) -> list[Path]:
-    """Writes the corrupted JPEGs (and, with `val_dir`, the clean validation folder they come from)."""
-    # Imported here: the corruptions pull in scipy, scikit-image and OpenCV, which the clips never need.
-    from evaluators.corruptions import corrupt
-    from evaluators.generate.imagenet_c import encode_jpeg
+                            val_dir: str | Path | None = None, workers: int = 0) -> list[Path]:
+    """Writes the corrupted JPEGs (and, with `val_dir`, the clean validation folder they come from); `workers`
+    as `MakeC.run`'s."""
+    from evaluators.generate.imagenet_c import MakeC  # the corruptions load scipy and OpenCV: clips never need them
 
     val = Path(val_dir) if val_dir is not None else Path(root) / ".val"
-    files = []
-    for source in write_sample_folder(val, per_class, seed, photos):
-        relpath = f"{source.parent.name}/{source.name}"
-        with Image.open(source) as image:
-            clean = np.asarray(resize_center_crop(image))
-        for corruption in corruptions:
-            for severity in severities:
-                out = Path(root) / corruption / str(severity) / relpath
-                out.parent.mkdir(parents=True, exist_ok=True)
-                corrupted = corrupt(clean, corruption, severity, derive_seed(seed, corruption, severity, relpath))
-                out.write_bytes(encode_jpeg(corrupted))
-                files.append(out)
-    return files
+    write_sample_folder(val, per_class, seed, photos)
+    MakeC(val, Path(root), tuple(corruptions), tuple(severities), seed).run(workers)
+    return sorted(p for c in corruptions for s in severities for p in (Path(root) / c / str(s)).glob("*/*"))
 
 
 def sample_clip(name: str, rng: np.random.Generator, frames: int, noise_sigma: float | None) -> np.ndarray:
@@ -64,16 +53,9 @@ def sample_clip(name: str, rng: np.random.Generator, frames: int, noise_sigma: f
     return np.uint8(np.stack([clean, *noisy]) * 255)
 
 
-def write_clip(path: str | Path, frames: np.ndarray, crf: int = 20) -> None:
-    """H.264 (libx264, yuv420p) at 1 frame per second, as the release's `-r 1` clips."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=1)
-        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-        stream.options = {"crf": str(crf)}
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
-        container.mux(stream.encode())
+def write_clip(path: str | Path, frames: np.ndarray) -> None:
+    """An H.264 clip as `make-p` encodes it (crf 20, 1 frame per second)."""
+    atomic_write(Path(path), encode_h264(frames, x264_options(grain=False, preset="medium")))
 
 
 def write_sample_imagenet_p(root: str | Path, perturbations: Sequence[str], per_class: int, frames: int = 31,
