@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from evaluators.corruptions.batched.pixels import unit
 from evaluators.corruptions.rng import IntSeedStream, make_rng
 from evaluators.perturbations.affine import Affine, crop_centres, inverse_matrix
 from evaluators.perturbations.api import check_difficulty, check_image, perturbation_entry, sequence
@@ -136,20 +137,20 @@ def _noise_frames(crop: torch.Tensor, noisy: torch.Tensor) -> torch.Tensor:
 
 def _gaussian_noise(image: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
     crop = center_crop(image)
-    x = crop.permute(2, 0, 1).to(torch.float32).div(255)  # ToTensor, as the reference
+    x = unit(crop.permute(2, 0, 1), torch.float32)  # ToTensor, as the reference
     noise = torch.randn((NOISY_FRAMES, *x.shape), generator=generator, device=image.device)
     return _noise_frames(crop, noise.mul_(sigma).add_(x))
 
 
 def _shot_noise(image: torch.Tensor, photons: float, generator: torch.Generator) -> torch.Tensor:
     crop = center_crop(image)
-    rates = (crop.permute(2, 0, 1).to(torch.float64) / 255 * photons).expand(NOISY_FRAMES, -1, -1, -1)
+    rates = (unit(crop.permute(2, 0, 1)) * photons).expand(NOISY_FRAMES, -1, -1, -1)
     return _noise_frames(crop, torch.poisson(rates.contiguous(), generator=generator).div_(photons))
 
 
 def _speckle_noise(image: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
     crop = center_crop(image)
-    x = crop.permute(2, 0, 1).to(torch.float64) / 255
+    x = unit(crop.permute(2, 0, 1))
     noise = torch.randn((NOISY_FRAMES, *x.shape), generator=generator, device=image.device, dtype=torch.float64)
     return _noise_frames(crop, noise.mul_(sigma).mul_(x).add_(x))
 
@@ -167,9 +168,9 @@ def _zoom_blur(image: torch.Tensor, _: object, __: torch.Generator) -> torch.Ten
     frames = affine_frames(image, [inverse_matrix(Affine(scale=1 + 0.004 * k), width, height) for k in range(31)])
     # k = 0 is the plain crop (frame 0); a float32 running sum frame by frame, as the reference (torch.cumsum
     # would accumulate in double on the CPU).
-    total = frames[0].to(torch.float32).div(255)
+    total = unit(frames[0], torch.float32)
     for i in range(1, 31):
-        total += frames[i].to(torch.float32).div(255)
+        total += unit(frames[i], torch.float32)
         frames[i] = total.div(i + 1).mul(255).to(torch.uint8)
     return frames
 

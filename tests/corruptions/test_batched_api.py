@@ -99,15 +99,18 @@ def test_one_generator_draws_for_the_batch(device: str, batch: torch.Tensor) -> 
 def test_float_input_is_the_same_corruption(name: str, device: str, batch: torch.Tensor, frost_dir) -> None:
     """A float batch x/255 gives, ×255, the uint8 result before its truncation: within 1 of it (Pillow's BOX
     resize rounds to 8 bits twice in uint8 only, motion blur's 16-bit quanta once). A float32 x/255 is off by
-    a rounding, which may tip an internal 8-bit step (glass blur's) by one level: within 2."""
+    a rounding, which may tip an internal 8-bit step (glass blur's) by one level: within 2. CUDA's Poisson
+    sampler is not continuous in its rate, so there shot noise may draw one photon more or less where the rate
+    moved by that rounding: at most 0.1 % of the values."""
     x = batch[:2].to(device)
     seeds = [3, 4]
     expected = corrupt_batch(x, name, 2, seeds, frost_dir=frost_dir).double()
     for dtype, bound in ((torch.float64, 1 + 1e-9), (torch.float32, 2)):
         out = corrupt_batch(x.to(dtype) / 255, name, 2, seeds, frost_dir=frost_dir)
         assert out.dtype == dtype and out.device == x.device and out.min() >= 0 and out.max() <= 1
-        diff = out.double() * 255 - expected
-        assert diff.abs().max() <= bound, (dtype, diff.min(), diff.max())
+        diff = (out.double() * 255 - expected).abs()
+        allowed = 0.001 if (name, device, dtype) == ("shot_noise", "cuda", torch.float32) else 0.0
+        assert (diff > bound).double().mean() <= allowed, (dtype, diff.max(), (diff > bound).double().mean())
 
 
 def test_input_is_not_modified(batch: torch.Tensor, frost_dir) -> None:

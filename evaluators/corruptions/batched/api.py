@@ -12,6 +12,7 @@ import torch
 from evaluators.corruptions.api import IMAGE_SHAPE, check_severity, corruption_entry
 from evaluators.corruptions.batched import blur, digital, frost, noise, weather  # noqa: F401  (they register)
 from evaluators.corruptions.batched.draws import Draws, NumpyDraws, TorchDraws
+from evaluators.corruptions.batched.pixels import unit
 from evaluators.corruptions.batched.registry import BATCHED, BatchContext
 from evaluators.corruptions.rng import IntSeedStream
 from evaluators.errors import InvalidInputError
@@ -59,7 +60,7 @@ def corrupt_batch(
     out = outs[0] if len(outs) == 1 else torch.cat(outs)
     if x.dtype == torch.uint8:
         return out.to(torch.uint8)  # truncates, as the numpy path's np.uint8(...)
-    return (out.to(torch.float64) / 255).to(x.dtype)
+    return unit(out).to(x.dtype)
 
 
 def _check_batch(x: object) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 
 from evaluators.corruptions.batched.filters import correlate2d_reflect101, gaussian_filter
 from evaluators.corruptions.batched.motion import motion_blur as magick_motion_blur
-from evaluators.corruptions.batched.pixels import clip_to_255
+from evaluators.corruptions.batched.pixels import clip_to_255, unit
 from evaluators.corruptions.batched.registry import BatchContext, batched
 from evaluators.corruptions.batched.resample import clipped_zoom
 from evaluators.corruptions.batched.shuffle import local_shuffle
@@ -24,18 +24,18 @@ def _disk(radius: int, alias_blur: float, device: torch.device) -> torch.Tensor:
 
 @batched("defocus_blur")
 def defocus_blur(image: torch.Tensor, p: DefocusParams, ctx: BatchContext) -> torch.Tensor:
-    x = image.double() / 255
+    x = unit(image)
     return clip_to_255(correlate2d_reflect101(x, _disk(p.radius, p.alias_blur, x.device)))
 
 
 @batched("glass_blur")
 def glass_blur(image: torch.Tensor, p: GlassParams, ctx: BatchContext) -> torch.Tensor:
-    x = gaussian_filter(image.double() / 255, p.sigma)
+    x = gaussian_filter(unit(image), p.sigma)
     x = (x * 255).to(torch.uint8)  # the reference's uint8 step: truncated
     visits = visit_order(x.shape[2], x.shape[3], p.max_delta).size
     shifts = ctx.draws.integers(-p.max_delta, p.max_delta, (p.iterations, visits, 2))
     x = local_shuffle(x, p.max_delta, shifts)
-    return clip_to_255(gaussian_filter(x.double() / 255, p.sigma))
+    return clip_to_255(gaussian_filter(unit(x), p.sigma))
 
 
 @batched("motion_blur")
@@ -45,7 +45,7 @@ def motion_blur(image: torch.Tensor, p: MotionParams, ctx: BatchContext) -> torc
 
 @batched("zoom_blur")
 def zoom_blur(image: torch.Tensor, zooms: tuple[float, ...], ctx: BatchContext) -> torch.Tensor:
-    x = (image.double() / 255).float()
+    x = unit(image).float()
     total = torch.zeros_like(x)
     for zoom in zooms:
         total += clipped_zoom(x, zoom).float()
@@ -56,4 +56,4 @@ def zoom_blur(image: torch.Tensor, zooms: tuple[float, ...], ctx: BatchContext) 
 
 @batched("gaussian_blur")
 def gaussian_blur(image: torch.Tensor, sigma: float, ctx: BatchContext) -> torch.Tensor:
-    return clip_to_255(gaussian_filter(image.double() / 255, sigma))
+    return clip_to_255(gaussian_filter(unit(image), sigma))

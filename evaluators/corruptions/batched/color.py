@@ -7,6 +7,7 @@ from functools import cache
 
 import torch
 
+from evaluators.corruptions.batched.pixels import divide
 from evaluators.imageops.hsv import SECTOR_SOURCES
 
 
@@ -21,7 +22,7 @@ def rgb_to_hsv(rgb: torch.Tensor) -> torch.Tensor:
         4.0 + (red - green) / delta,
         torch.where(green == value, 2.0 + (blue - red) / delta, (green - blue) / delta),
     )
-    hue = torch.remainder(hue / 6.0, 1.0)  # Python's (and numpy's) sign rule
+    hue = torch.remainder(divide(hue, 6.0), 1.0)  # Python's (and numpy's) sign rule
     hue = hue.masked_fill(grey, 0.0)
     saturation = saturation.masked_fill(grey, 0.0)
     return torch.stack((hue, saturation, value), dim=1)

@@ -12,7 +12,7 @@ from evaluators.corruptions.api import corrupt
 from evaluators.corruptions.batched.color import hsv_to_rgb, rgb_to_hsv
 from evaluators.corruptions.batched.filters import gaussian_filter
 from evaluators.corruptions.batched.geometry import map_coordinates_reflect, warp_affine_reflect101
-from evaluators.corruptions.batched.pixels import clip_to_255, to_uint8
+from evaluators.corruptions.batched.pixels import clip_to_255, to_uint8, unit
 from evaluators.corruptions.batched.registry import BatchContext, batched
 from evaluators.corruptions.batched.resample import pil_box_resize
 from evaluators.corruptions.digital import ElasticParams, SaturateParams
@@ -21,7 +21,7 @@ from evaluators.imageops.gaussian import kernel_radius, reflect_gaussian_matrix
 
 @batched("contrast")
 def contrast(image: torch.Tensor, c: float, ctx: BatchContext) -> torch.Tensor:
-    x = image.double() / 255
+    x = unit(image)
     means = x.mean(dim=(2, 3), keepdim=True)
     x -= means
     x *= c
@@ -45,7 +45,7 @@ def _smooth(field: torch.Tensor, sigma: float) -> torch.Tensor:
 
 @batched("elastic_transform")
 def elastic_transform(image: torch.Tensor, p: ElasticParams, ctx: BatchContext) -> torch.Tensor:
-    x = image.float() / 255
+    x = unit(image, torch.float32)
     size = tuple(x.shape[2:])
     # The random affine: three control points centre ± size//3, jittered in float32 (numpy path's constants).
     centre = np.float32(size) // 2
@@ -79,6 +79,6 @@ def jpeg_compression(image: torch.Tensor, quality: int, ctx: BatchContext) -> to
 
 @batched("saturate")
 def saturate(image: torch.Tensor, p: SaturateParams, ctx: BatchContext) -> torch.Tensor:
-    hsv = rgb_to_hsv(image.double() / 255)
+    hsv = rgb_to_hsv(unit(image))
     hsv[:, 1] = torch.clamp(hsv[:, 1] * p.scale + p.offset, 0, 1)
     return clip_to_255(hsv_to_rgb(hsv))

@@ -17,6 +17,7 @@ import torch
 
 from evaluators.corruptions.batched.filters import border_index
 from evaluators.corruptions.batched.fma import fma32
+from evaluators.corruptions.batched.pixels import divide
 
 
 def _gather(planes: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -60,7 +61,7 @@ def _scipy_reflect(coordinate: torch.Tensor, length: int) -> torch.Tensor:
     and n it stays, the taps past the edge being reflected instead."""
     period = 2 * length
     moved = torch.where(coordinate < -1, -coordinate - 1, coordinate)
-    moved = torch.where(moved >= length, moved - period * torch.trunc(moved / period), moved)
+    moved = torch.where(moved >= length, moved - period * torch.trunc(divide(moved, period)), moved)
     return torch.where(moved >= length, period - moved - 1, moved)
 
 

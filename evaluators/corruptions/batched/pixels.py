@@ -10,6 +10,18 @@ from __future__ import annotations
 import torch
 
 
+def divide(x: torch.Tensor, divisor: float) -> torch.Tensor:
+    """x / divisor rounded as IEEE division, as numpy divides, on every device. CUDA divides by a Python number
+    (a CPU scalar) as a multiplication by its reciprocal, one rounding more: v/255·255 then truncates to
+    v − 1 where numpy gives v. A divisor on the device takes the true division kernel."""
+    return x / torch.tensor(divisor, dtype=x.dtype, device=x.device)
+
+
+def unit(image: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """The numpy path's `x / 255` in `dtype` (float64 unless its code says float32)."""
+    return divide(image.to(dtype), 255)
+
+
 def clip_to_255(x: torch.Tensor) -> torch.Tensor:
     """The numpy path's closing np.clip(x, 0, 1) · 255, in place, in x's dtype."""
     return x.clamp_(0, 1).mul_(255)

@@ -11,7 +11,7 @@ from evaluators.corruptions.batched.color import hsv_to_rgb, rgb_to_hsv
 from evaluators.corruptions.batched.filters import gaussian_filter
 from evaluators.corruptions.batched.fma import fma32
 from evaluators.corruptions.batched.motion import motion_blur
-from evaluators.corruptions.batched.pixels import clip_to_255
+from evaluators.corruptions.batched.pixels import clip_to_255, unit
 from evaluators.corruptions.batched.plasma import plasma_fractal
 from evaluators.corruptions.batched.registry import BatchContext, batched
 from evaluators.corruptions.batched.resample import clipped_zoom
@@ -29,13 +29,13 @@ def _grey(x: torch.Tensor) -> torch.Tensor:
 
 @batched("snow")
 def snow(image: torch.Tensor, p: SnowParams, ctx: BatchContext) -> torch.Tensor:
-    x = image.float() / 255
+    x = unit(image, torch.float32)
     height, width = x.shape[2:]
     layer = clipped_zoom(ctx.draws.normal((height, width), loc=p.mean, scale=p.std), p.zoom)
     layer = layer.masked_fill(layer < p.threshold, 0)
     # The reference hands the layer to ImageMagick as an 8-bit grey PNG: quantised (truncated) first.
     layer = (layer.clamp(0, 1) * 255).to(torch.uint8)[:, None]
-    flakes = motion_blur(layer, p.blur_radius, p.blur_sigma, ctx.draws.uniform(-135, -45)).double() / 255
+    flakes = unit(motion_blur(layer, p.blur_radius, p.blur_sigma, ctx.draws.uniform(-135, -45)))
     x = p.blend * x + (1 - p.blend) * torch.maximum(x, _grey(x) * 1.5 + 0.5)
     out = x + flakes
     out += flakes.flip(2, 3)  # rot90(k=2)
@@ -44,7 +44,7 @@ def snow(image: torch.Tensor, p: SnowParams, ctx: BatchContext) -> torch.Tensor:
 
 @batched("fog")
 def fog(image: torch.Tensor, p: FogParams, ctx: BatchContext) -> torch.Tensor:
-    x = image.double() / 255
+    x = unit(image)
     max_val = x.amax(dim=(1, 2, 3), keepdim=True)
     height, width = x.shape[2:]
     x += p.strength * plasma_fractal(ctx.draws, wibbledecay=p.wibble_decay)[:, None, :height, :width]
@@ -55,7 +55,7 @@ def fog(image: torch.Tensor, p: FogParams, ctx: BatchContext) -> torch.Tensor:
 
 @batched("brightness")
 def brightness(image: torch.Tensor, shift: float, ctx: BatchContext) -> torch.Tensor:
-    hsv = rgb_to_hsv(image.double() / 255)
+    hsv = rgb_to_hsv(unit(image))
     hsv[:, 2] = torch.clamp(hsv[:, 2] + shift, 0, 1)
     return clip_to_255(hsv_to_rgb(hsv))
 
@@ -67,7 +67,7 @@ def _colour(name: str, device: torch.device) -> torch.Tensor:
 
 @batched("spatter", cpu_chunk=16)  # the distance transform loops over rows
 def spatter(image: torch.Tensor, p: SpatterParams, ctx: BatchContext) -> torch.Tensor:
-    x = image.float() / 255
+    x = unit(image, torch.float32)
     height, width = x.shape[2:]
     liquid = gaussian_filter(ctx.draws.normal((height, width), loc=p.mean, scale=p.std), p.sigma)
     liquid = liquid.masked_fill(liquid < p.threshold, 0)
