@@ -36,8 +36,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import scipy
-from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
 from PIL import Image
+from reporting import cpu_name, publish  # bench/ is on sys.path when a script here runs
 
 from evaluators.benchmarks import ALL_CORRUPTIONS, CORRUPTIONS, SEVERITIES
 from evaluators.corruptions import corrupt, resolve_frost_dir
@@ -202,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         label = f"torch {torch.__version__} on {args.device} ({where}), batch {batch_size}"
         numpy_ms = {name: timings["numpy"][name][args.batch_severity] for name in args.corruptions}
         report += "\n" + batched_markdown(numpy_ms, batched_ms, args.batch_severity, label)
-    print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
+    publish(report, args.out)
     return 0
 
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import torch
-from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
+from reporting import cpu_name, publish  # bench/ is on sys.path when a script here runs
 
 from evaluators.benchmarks import ALL_CORRUPTIONS, CORRUPTIONS, SEVERITIES
 from evaluators.corruptions import resolve_frost_dir
@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", f"Reference lower bound (corruptions only, one core, reference_timing.json): {reference:.2f} s "
                   f"per source image = {1 / reference:.2f} source images/s per core."]
     report = "\n".join(lines) + "\n"
-    print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
+    publish(report, args.out)
     return 0
 
 

@@ -37,8 +37,8 @@ import av
 import cv2
 import numpy as np
 import torch
-from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
 from PIL import Image
+from reporting import cpu_name, publish  # bench/ is on sys.path when a script here runs
 
 from evaluators.benchmarks import ALL_PERTURBATIONS, DIFFICULTIES, is_noise_perturbation, perturbation_folder
 from evaluators.data.sample_photos import photo, write_sample_folder
@@ -173,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     encoding = time_encoding(image, presets, args.encode_repeats)
     end_to_end = time_end_to_end(args.sources, PRESET) if args.sources else {"clips": 0}
     report = markdown(generation, encoding, end_to_end, reference, presets)
-    print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
+    publish(report, args.out)
     return 0
 
 

@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from hostinfo import cpu_name  # bench/ is on sys.path when a script here runs
+from reporting import cpu_name, publish  # bench/ is on sys.path when a script here runs
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -310,9 +310,7 @@ def main() -> None:
             "(other work on the machine slows every row).")
     text = "\n".join(["# Web read load", "", describe(args), f"Seeding: {seeding}. {load}", "", HEADER,
                       *map(format_row, rows), ""])
-    print("\n" + text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The machine a benchmark ran on, for the header of its report."""
+"""What every benchmark report shares: the machine it ran on, and where the report goes."""
 
 from __future__ import annotations
 
@@ -15,3 +15,10 @@ def cpu_name() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} CPUs"
+
+
+def publish(report: str, out: Path) -> None:
+    """Prints the markdown report and writes it to `out`."""
+    print(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
