@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torchvision.transforms as T
 from PIL import Image
+from reporting import publish  # bench/ is on sys.path when a script here runs
 from scipy.stats import rankdata
 from torch import nn
 from torchvision.datasets import ImageFolder
@@ -418,9 +419,7 @@ def main() -> None:
     table = ["| model | data | path | throughput | vs reference | target | check |",
              "|---|---|---|---|---|---|---|", *("| " + " | ".join(r) + " |" for r in rows)]
     text = header + "\n".join(table) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print("\n" + text)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":
