@@ -80,3 +80,23 @@ def progress_bar(unit: str = "img") -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(unit),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                     console=console, disable=not console.is_terminal)
+
+
+def run_generator(job: Any, src: Path, dst: Path, workers: int, outputs: str, skipped: str) -> None:
+    """Runs a make-c / make-p job over SRC with a progress bar, then reports what it wrote (`outputs`: what its
+    files are called) and the sources it skipped (`skipped`: how they are called)."""
+    from evaluators.generate.sources import count_sources
+
+    total = count_sources(src)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task(job.settings()["generator"], total=total)
+            summary = job.run(workers, progress=lambda _: bar.advance(task))
+    except KeyboardInterrupt:
+        fail("interrupted: no partial file was left; rerun the same command to resume")
+    typer.echo(f"{summary.sources} source images: {summary.written} {outputs} written, {summary.existing} already "
+               f"there; manifest of {summary.manifest_files} {outputs} at {dst / 'manifest.json'}")
+    if summary.failed:
+        typer.echo(f"{len(summary.failed)} {skipped} skipped:", err=True)
+        for path, reason in summary.failed:
+            typer.echo(f"  {path}: {reason}", err=True)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from evaluators.benchmarks import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES
-from evaluators.cli.common import fail, progress_bar, split_names, user_errors
+from evaluators.cli.common import fail, run_generator, split_names, user_errors
 
 
 def make_c_command(
@@ -46,20 +46,7 @@ def make_c_command(
     with user_errors():
         # The engines (scipy, OpenCV, torch) load only when generating: `cpbench --help` starts at once.
         from evaluators.generate.imagenet_c import MakeC
-        from evaluators.generate.sources import count_sources
 
         job = MakeC(src, dst, tuple(names), levels, seed, frost_dir, None if device == "cpu" else device,
                     batch_size)
-        total = count_sources(src)
-        try:
-            with progress_bar() as bar:
-                task = bar.add_task("make-c", total=total)
-                summary = job.run(workers, progress=lambda _: bar.advance(task))
-        except KeyboardInterrupt:
-            fail("interrupted: no partial file was left; rerun the same command to resume")
-    typer.echo(f"{summary.sources} source images: {summary.written} files written, {summary.existing} already there;"
-               f" manifest of {summary.manifest_files} files at {dst / 'manifest.json'}")
-    if summary.failed:
-        typer.echo(f"{len(summary.failed)} unreadable source images skipped:", err=True)
-        for path, reason in summary.failed:
-            typer.echo(f"  {path}: {reason}", err=True)
+        run_generator(job, src, dst, workers, "files", "unreadable source images")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from evaluators.benchmarks import PERTURBATIONS, VALIDATION_PERTURBATIONS
-from evaluators.cli.common import fail, progress_bar, split_names, user_errors
+from evaluators.cli.common import fail, run_generator, split_names, user_errors
 from evaluators.generate.h264 import PRESET
 
 
@@ -42,19 +42,6 @@ def make_p_command(
     with user_errors():
         # The engines (scipy, OpenCV, torch) load only when generating: `cpbench --help` starts at once.
         from evaluators.generate.imagenet_p import MakeP
-        from evaluators.generate.sources import count_sources
 
         job = MakeP(src, dst, tuple(names), levels, seed, preset)
-        total = count_sources(src)
-        try:
-            with progress_bar() as bar:
-                task = bar.add_task("make-p", total=total)
-                summary = job.run(workers, progress=lambda _: bar.advance(task))
-        except KeyboardInterrupt:
-            fail("interrupted: no partial file was left; rerun the same command to resume")
-    typer.echo(f"{summary.sources} source images: {summary.written} clips written, {summary.existing} already there;"
-               f" manifest of {summary.manifest_files} clips at {dst / 'manifest.json'}")
-    if summary.failed:
-        typer.echo(f"{len(summary.failed)} source images skipped:", err=True)
-        for path, reason in summary.failed:
-            typer.echo(f"  {path}: {reason}", err=True)
+        run_generator(job, src, dst, workers, "clips", "source images")
