@@ -4,6 +4,8 @@ ImageNet-P's test list follows the README and the paper (snow is a test perturba
 validation one); the reference test.py's argparse order suggests otherwise, see the spec's open questions.
 """
 
+from collections.abc import Iterable
+
 from evaluators.errors import UnknownNameError
 
 CORRUPTION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -33,6 +35,14 @@ DIFFICULTIES: tuple[int, ...] = (1, 2, 3)
 # Numeric precisions of an evaluation (part of a suite's protocol): fp32 is exact; bf16 is autocast, with the
 # GCP head kept in fp32.
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
+
+
+def covers_the_benchmark(levels: Iterable[tuple[str, int]]) -> bool:
+    """Whether (corruption, severity) `levels` hold every benchmark corruption at every severity: the layout the
+    published AlexNet table was measured on, and the first condition for normalising by it (a subset, or data
+    other than the release, is not that either)."""
+    present = set(levels)
+    return all((c, s) in present for c in CORRUPTIONS for s in SEVERITIES)
 
 
 def corruption_group(name: str) -> str:

@@ -159,7 +159,7 @@ def _provenance(evaluation: Evaluation, suite: Suite, shards: list[Shard], metri
     data = hashlib.sha256()
     for shard in sorted(shards, key=lambda s: s.key):
         data.update(f"{shard.key}\t{shard.manifest_sha256}\n".encode())
-    environments = {str(sorted(_environment(s).items())): _environment(s) for s in shards}
+    environments = {str(sorted(e.items())): e for e in map(_environment, shards)}
     datasets = [suite.dataset] + ([suite.clean_dataset] if suite.clean_dataset and suite.clean_dataset
                                   is not suite.dataset else [])
     baseline = metrics.get("imagenet_c", {}) or {}

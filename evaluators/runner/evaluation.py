@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluators.benchmarks import ALL_CORRUPTIONS, ALL_PERTURBATIONS, CORRUPTIONS, SEVERITIES, perturbation_folder
+from evaluators.benchmarks import (
+    ALL_CORRUPTIONS,
+    ALL_PERTURBATIONS,
+    SEVERITIES,
+    covers_the_benchmark,
+    perturbation_folder,
+)
 from evaluators.data.classes import ClassList
 from evaluators.data.manifest import combined_sha256
 from evaluators.data.problems import check_problems
@@ -119,8 +125,7 @@ def load_baselines(data: Any, source: str) -> tuple[ImageNetCBaseline | None, Im
 def is_standard_set(results: list[ShardResult], classes: ClassList, subset: Subset | None) -> bool:
     """The full standard ImageNet-C set, so that the published AlexNet table applies."""
     shards = {(r.shard.corruption, r.shard.severity): r for r in results if isinstance(r.shard, CorruptionShard)}
-    return (subset is None and classes.is_imagenet_1k
-            and all((c, s) in shards for c in CORRUPTIONS for s in SEVERITIES)
+    return (subset is None and classes.is_imagenet_1k and covers_the_benchmark(shards)
             and all(r.counts.images == STANDARD_IMAGES and not r.skipped for r in shards.values()))
 
 
