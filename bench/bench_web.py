@@ -1,14 +1,15 @@
 """Read load on the leaderboard and evaluation pages, HTML and JSON, against 10,000 evaluations (issue 6).
 
     .venv/bin/python bench/bench_web.py [--evaluations 10000] [--clients 50] [--duration 15]
-        [--backends sqlite postgresql] [--out bench/out/web.md]
+        [--workers N] [--backends sqlite postgresql] [--out bench/out/web.md]
 
 For each backend (SQLite under a temporary home; PostgreSQL in a throwaway database on 127.0.0.1:5432):
 - seeding: a suite over the standard ImageNet-C layout (normalised by the published AlexNet table), 100
   evaluations made by the service's own lifecycle functions with made-up counts and finalised by the real
   finalise code, then bulk copies of them (submission, evaluation with its stored metrics, 77 shard rows) up
-  to --evaluations: 90 % public, 3 % failed, 100 users, 16 architectures, GAP/GCP twins among them;
-- serving: `cpbench serve --no-worker` (the real app in one uvicorn process, as users run it) in a subprocess;
+  to --evaluations: 90 % public, 3 % failed, 100 users, 16 architectures, GAP/GCP twins among them; the
+  copies' stored documents are rendered by the beat's own refresh function, as finalise would have;
+- serving: `cpbench serve --no-worker --workers N` (the real app, as users run it) in a subprocess;
 - load: wrk (`apt-get install wrk`), --clients connections each sending its next request as soon as the last
   one is answered, for --duration seconds per page kind after --warmup seconds of the same traffic (caches
   then hold what that traffic keeps asking for): leaderboard pages with a random sort column, order and one
@@ -49,6 +50,7 @@ from evaluators.benchmarks import CORRUPTIONS, SEVERITIES
 from evaluators.models import model_info
 from service.catalog import SuiteRequest, add_suite
 from service.db import get_engine, write_session
+from service.documents import refresh_stale
 from service.lifecycle import Outbox, create_evaluation
 from service.migrate import upgrade
 from service.models import Dataset, Evaluation, EvaluationStatus, Shard, ShardStatus, Submission, User, utcnow
@@ -136,6 +138,9 @@ def seed(settings: Settings, evaluations: int, rng: random.Random) -> list[int]:
             picks = [(i, rng.choice(templates), rng.choice(user_ids), rng.random() < 0.9)
                      for i in range(first, min(first + CHUNK, evaluations))]
             _copy(session, originals, shards, picks, rng)
+    while refresh_stale(settings, CHUNK):  # the copies' documents, as finalise stores them
+        pass
+    with write_session(settings) as session:
         return list(session.scalars(select(Evaluation.id).where(
             Evaluation.public.is_(True), Evaluation.status == EvaluationStatus.finished)))
 
@@ -190,14 +195,15 @@ def backend(name: str, home: Path) -> Iterator[Settings]:
 
 
 @contextmanager
-def server(settings: Settings, log: Path) -> Iterator[str]:
+def server(settings: Settings, log: Path, workers: int) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "CPBENCH_HOME": str(settings.home), "CPBENCH_DATABASE_URL": settings.database_url,
            "CPBENCH_API_PORT": str(port)}
     with log.open("wb") as out:
-        process = subprocess.Popen([CPBENCH, "serve", "--no-worker"], env=env, stdout=out, stderr=out)
+        process = subprocess.Popen([CPBENCH, "serve", "--no-worker", "--workers", str(workers)], env=env, stdout=out,
+                                   stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -245,7 +251,7 @@ def run_backend(name: str, args: argparse.Namespace, work: Path, rng: random.Ran
         seconds = time.perf_counter() - start
         print(f"{name}: seeded {args.evaluations} evaluations in {seconds:.1f} s", flush=True)
         rows = []
-        with server(settings, work / f"serve-{name}.log") as url:
+        with server(settings, work / f"serve-{name}.log", args.workers) as url:
             top = [e["evaluation_id"] for e in httpx.get(f"{url}/api/v1/leaderboard", params={"suite": SUITE},
                                                           timeout=60).json()["entries"]]
             for kind in KINDS:
@@ -284,7 +290,8 @@ def describe(args: argparse.Namespace) -> str:
     return (f"{cpu_name()}; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"PostgreSQL {postgres}; {args.evaluations} evaluations in one suite (77 shard rows each); "
             f"{args.clients} concurrent clients (wrk, closed loop), {args.duration} s per row after "
-            f"{args.warmup} s of the same traffic; one `cpbench serve --no-worker` process (uvicorn, access log on).")
+            f"{args.warmup} s of the same traffic; `cpbench serve --no-worker --workers {args.workers}` (uvicorn with "
+            "uvloop and httptools, access log on).")
 
 
 def main() -> None:
@@ -293,6 +300,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="API processes (default: cores)")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "web.md")
     args = parser.parse_args()

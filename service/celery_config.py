@@ -14,6 +14,7 @@ from service.settings import Settings
 RUN_SHARD = "cpbench.run_shard"
 FINALISE = "cpbench.finalise"
 REAP = "cpbench.reap"
+REFRESH_DOCUMENTS = "cpbench.refresh_documents"
 CONTROL_TIME_LIMIT_S = 600
 
 
@@ -29,10 +30,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "task_default_queue": settings.control_queue,
         "task_routes": {RUN_SHARD: {"queue": settings.shard_queue}, FINALISE: {"queue": settings.control_queue},
-                        REAP: {"queue": settings.control_queue}},
+                        REAP: {"queue": settings.control_queue},
+                        REFRESH_DOCUMENTS: {"queue": settings.control_queue}},
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_hijack_root_logger": False,
-        "beat_schedule": {"reap": {"task": REAP, "schedule": settings.reaper_interval_s}},
+        "beat_schedule": {"reap": {"task": REAP, "schedule": settings.reaper_interval_s},
+                          "documents": {"task": REFRESH_DOCUMENTS, "schedule": settings.documents_interval_s}},
         "enable_utc": True,
     }
     if settings.broker_url.startswith(("redis://", "rediss://", "redis+socket://")):

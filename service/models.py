@@ -20,9 +20,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -45,6 +47,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def revision_column() -> Mapped[int]:
+    """A counter that every UPDATE of the row moves on, from ORM flushes and Core update statements alike (the
+    onupdate expression is part of the table): stored documents name the revisions they were rendered from."""
+    return mapped_column(Integer, default=1, server_default="1", onupdate=literal_column("revision") + 1)
 
 
 class Base(DeclarativeBase):
@@ -139,6 +147,7 @@ class Suite(Base):
         default=None)
     baseline_version: Mapped[int] = mapped_column(Integer, default=1)  # bumped whenever the baseline changes
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int] = revision_column()
 
     dataset: Mapped[Dataset] = relationship(foreign_keys=[dataset_id])
     clean_dataset: Mapped[Dataset | None] = relationship(foreign_keys=[clean_dataset_id])
@@ -161,6 +170,7 @@ class Submission(Base):
     weights_sha256: Mapped[str] = mapped_column(String(64))
     weights_path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int] = revision_column()
 
     owner: Mapped[User] = relationship()
 
@@ -195,6 +205,7 @@ class Evaluation(Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    revision: Mapped[int] = revision_column()
 
     submission: Mapped[Submission] = relationship()
     suite: Mapped[Suite] = relationship(foreign_keys=[suite_id])
@@ -240,3 +251,19 @@ class Shard(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
     evaluation: Mapped[Evaluation] = relationship(lazy="raise")
+
+
+class EvaluationDocument(Base):
+    """A finished evaluation's API detail, results or page, rendered once, gzip-compressed, served while it is
+    current: while the renderer and the revisions it names are those of today (service/documents.py)."""
+
+    __tablename__ = "evaluation_documents"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    renderer: Mapped[str] = mapped_column(String(64))
+    evaluation_revision: Mapped[int] = mapped_column(Integer)
+    submission_revision: Mapped[int] = mapped_column(Integer)
+    suite_revision: Mapped[int] = mapped_column(Integer)
+    gzip_body: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -35,8 +34,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-import psycopg
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, Executable, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstanceState, Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -49,16 +48,18 @@ TOKEN = "read_cache.token"  # in Session.info: the token a session of the cache'
 
 
 class Source:
-    """One database and its change token (see the module docstring), read on a connection of our own.
+    """One database and its change token (see the module docstring), read on a connection of our own, outside any
+    transaction (autocommit); other single-statement reads may use that connection too (`scalar`).
 
-    Reading it is a local call on SQLite and one short round trip on PostgreSQL, quick enough to make on the
-    event loop: a cache hit then needs no thread at all.
+    A read on it is a local call on SQLite and one short round trip on PostgreSQL — a pooled session's would
+    add a ping, BEGIN and COMMIT — quick enough to make on the event loop: a cache hit then needs no thread.
     """
 
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.url = engine.url
         self.lock = threading.Lock()
-        self.connection: sqlite3.Connection | psycopg.Connection[Any] | None = None
+        self.connection: Connection | None = None
 
     @property
     def cacheable(self) -> bool:
@@ -66,25 +67,29 @@ class Source:
         return name == "postgresql" or (name == "sqlite" and database not in (None, "", ":memory:"))
 
     def token(self) -> Hashable:
+        query = "PRAGMA data_version" if self.url.get_backend_name() == "sqlite" else \
+            "SELECT pg_current_snapshot()::text"
+        return self._run(lambda connection: connection.exec_driver_sql(query).scalar())  # type: ignore[no-any-return]
+
+    def scalar(self, statement: Executable, parameters: dict[str, Any]) -> Any:
+        """The first column of the first row of `statement`, read on its own (no transaction)."""
+        return self._run(lambda connection: connection.execute(statement, parameters).scalar())
+
+    def _run(self, read: Callable[[Connection], R]) -> R:
         with self.lock:
             try:
-                return self._read()
-            except (sqlite3.Error, psycopg.Error):  # a broken connection (a restarted server): once more
+                return read(self._connection())
+            except DBAPIError:  # a broken connection (a restarted server): once more, on a new one
+                if self.connection is not None:
+                    self.connection.invalidate()
+                    self.connection.close()
                 self.connection = None
-                return self._read()
+                return read(self._connection())
 
-    def _read(self) -> Hashable:
-        if self.url.get_backend_name() == "sqlite":
-            if self.connection is None:
-                self.connection = sqlite3.connect(self.url.database or "", check_same_thread=False,
-                                                  isolation_level=None)
-            return self.connection.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[no-any-return]
+    def _connection(self) -> Connection:
         if self.connection is None:
-            conninfo = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.connection = psycopg.connect(conninfo, autocommit=True)
-        row = self.connection.execute("SELECT pg_current_snapshot()::text").fetchone()
-        assert row is not None
-        return row[0]  # type: ignore[no-any-return]
+            self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self.connection
 
 
 class ReadCache:

@@ -38,8 +38,12 @@ class Settings(BaseSettings):
     queued_stale_s: float = 3600.0  # a queued shard whose message got lost is dispatched again after this
     reaper_interval_s: float = 60.0
     smoke_batches: int = 2
+    # Stored documents of finished evaluations (service/documents.py) that an upgrade left stale: rendered
+    # again by the beat, this many every interval
+    documents_interval_s: float = 60.0
+    documents_batch: int = 500
 
-    # Queues: shards go to a queue per device class; finalise and the reaper to the control queue
+    # Queues: shards go to a queue per device class; finalise, the reaper and documents to the control queue
     shard_queue: str = "shards"
     control_queue: str = "control"
 
@@ -53,6 +57,7 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(default=1, ge=1)  # API processes (each holds the model registry, a few hundred MB)
     max_page_size: int = Field(default=1000, ge=1)
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from evaluators.metrics import (
     imagenet_p_report_from_counts,
 )
 from evaluators.metrics.units import percent
+from service import documents
 from service.catalog import published_baseline_applies
 from service.db import write_session
 from service.lifecycle import Outbox, fail_evaluation, lock_evaluation
@@ -248,5 +249,6 @@ def _finalise(session: Session, evaluation_id: int, outbox: Outbox) -> str:
         outbox.finalise += list(session.scalars(select(Evaluation.id).where(
             Evaluation.suite_id == suite.id, Evaluation.id != evaluation.id,
             Evaluation.status == EvaluationStatus.finished)))
+    documents.save(session, evaluation)
     log.info("evaluation %s finalised", evaluation_id)
     return "finished"

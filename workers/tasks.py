@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.celery_config import CONTROL_TIME_LIMIT_S, FINALISE, REAP, RUN_SHARD
+from service import documents
+from service.celery_config import CONTROL_TIME_LIMIT_S, FINALISE, REAP, REFRESH_DOCUMENTS, RUN_SHARD
 from service.settings import get_settings
 from workers import finalise as finalising
 from workers import reaper, shard_runner
@@ -28,3 +29,10 @@ def finalise(evaluation_id: int) -> str:
 @app.task(name=REAP, acks_late=True, time_limit=CONTROL_TIME_LIMIT_S, soft_time_limit=int(CONTROL_TIME_LIMIT_S * 0.9))
 def reap() -> dict[str, int]:
     return reaper.reap()
+
+
+@app.task(name=REFRESH_DOCUMENTS, acks_late=True, time_limit=CONTROL_TIME_LIMIT_S,
+          soft_time_limit=int(CONTROL_TIME_LIMIT_S * 0.9))
+def refresh_documents() -> int:
+    settings = get_settings()
+    return documents.refresh_stale(settings, settings.documents_batch)

@@ -7,7 +7,6 @@ their own process with Celery's, running `workers.app` (the service never import
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import subprocess
@@ -37,11 +36,13 @@ def db_upgrade() -> None:
 def serve(host: Annotated[str | None, typer.Option(help="Default: CPBENCH_API_HOST (127.0.0.1).")] = None,
           port: Annotated[int | None, typer.Option(help="Default: CPBENCH_API_PORT (8000).")] = None,
           no_worker: Annotated[bool, typer.Option("--no-worker", help="API only (a fleet's workers run elsewhere).")]
-          = False) -> None:
+          = False,
+          workers: Annotated[int | None, typer.Option(min=1, help="API processes sharing the port; default: "
+                                                                  "CPBENCH_API_WORKERS (1).")] = None) -> None:
     """Runs the API; with nothing configured also one worker and the beat scheduler, all under ./.cpbench/."""
     settings = get_settings()
     upgrade(settings)
-    host, port = host or settings.api_host, port or settings.api_port
+    host, port, workers = host or settings.api_host, port or settings.api_port, workers or settings.api_workers
     children: list[subprocess.Popen[bytes]] = []
     if not no_worker:
         command = [sys.executable, "-m", "service.cli"]
@@ -52,18 +53,11 @@ def serve(host: Annotated[str | None, typer.Option(help="Default: CPBENCH_API_HO
     signal.signal(signal.SIGTERM, _exit_on_signal)
     typer.echo(f"cpbench serving http://{host}:{port}  (API docs: http://{host}:{port}/docs; data in {settings.home})")
     try:
-        # The API loads the model zoo (torch): imported here so that the other commands start at once.
+        # Imported here, and the app (which loads the model zoo, torch) by uvicorn in each API process: the
+        # other commands start at once.
         import uvicorn
 
-        from service.app import create_app
-
-        api = create_app()
-        # The API process holds torch and the model registry: some 400,000 long-lived objects that every full
-        # garbage collection walked again, pausing every request for 100-200 ms under load. Frozen, they are
-        # skipped.
-        gc.collect()
-        gc.freeze()
-        uvicorn.run(api, host=host, port=port, log_level="info")
+        uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
     finally:
         _stop(children)
 
@@ -107,7 +101,7 @@ def worker(queues: Annotated[str | None, typer.Option(help="Comma-separated; def
 
 @app.command()
 def beat(loglevel: str = "INFO") -> None:
-    """Starts the beat scheduler that runs the reaper (run exactly one per deployment)."""
+    """Starts the beat scheduler that runs the reaper and refreshes stored documents (one per deployment)."""
     settings = get_settings()
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "beat", "--loglevel", loglevel,
             "--schedule", str(settings.home / "celerybeat-schedule")]

@@ -23,14 +23,14 @@ def compare_page(request: Request, session: SessionDep, a: int | None = None, b:
                  e: list[int] = Query(default=[], description="the two ticked evaluations")) -> Response:
     if e:
         if len(e) != 2:
-            return page(request, "pick_two.html", {"picked": len(e)}, status_code=400)
+            return page("pick_two.html", {"picked": len(e)}, status_code=400)
         return RedirectResponse(url("/compare", a=e[0], b=e[1]), status_code=303)
     if a is None or b is None:
-        return page(request, "pick_two.html", {"picked": int(a is not None) + int(b is not None)}, status_code=400)
+        return page("pick_two.html", {"picked": int(a is not None) + int(b is not None)}, status_code=400)
     result = compare(session, a, b, ANONYMOUS)
     if result is None:
-        return not_found(request, f"Evaluation {a} or {b} does not exist or is not public.")
+        return not_found(f"Evaluation {a} or {b} does not exist or is not public.")
     names = [f"#{result[side]['id']} {result[side]['submission']['name']}" for side in ("a", "b")]
-    return page(request, "compare.html", {
+    return page("compare.html", {
         "c": result, "names": names, "corruptions": compare_corruptions(result["rows"]),
         "perturbations": perturbation_rows(result["rows"]), "chart": compare_chart(result["rows"], *names)})

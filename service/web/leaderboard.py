@@ -36,10 +36,10 @@ PAGE_SIZE = 50
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep) -> Response:
+def home(session: SessionDep) -> Response:
     suites = list_suites(session)
     if not suites:
-        return page(request, "no_suites.html", {})
+        return page("no_suites.html", {})
     return RedirectResponse(f"/leaderboard/{suites[0]['name']}", status_code=307)
 
 
@@ -51,7 +51,7 @@ def board(request: Request, suite: str, session: SessionDep, settings: SettingsD
           offset: int = Query(0, ge=0)) -> Response:
     found = find_suite(session, suite)
     if found is None:
-        return not_found(request, f"There is no suite named “{suite}”.")
+        return not_found(f"There is no suite named “{suite}”.")
     metrics = suite_metrics(found)
     sort = sort if sort in SORTABLE else headline_metric(found)
     limit = min(limit, settings.max_page_size)
@@ -62,7 +62,7 @@ def board(request: Request, suite: str, session: SessionDep, settings: SettingsD
         problem, canonical = str(error), None
     entries = (leaderboard(session, found, ANONYMOUS, sort, order, canonical, pooling or None, limit, offset)
                if problem is None else None)
-    return page(request, "leaderboard.html", {
+    return page("leaderboard.html", {
         "suites": list_suites(session), "suite": suite_summary(found), "board": entries, "metrics": metrics,
         "sort": sort, "order": order, "filters": {"model": model, "pooling": pooling}, "limit": limit,
         "offset": offset, "problem": problem, "pinned": baseline_entry(session, found, ANONYMOUS),

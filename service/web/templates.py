@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 METRIC_LABELS = {"clean_error": "clean error", "mce": "mCE", "relative_mce": "relative mCE", "mfp": "mFP",
@@ -49,10 +48,15 @@ TEMPLATES.env.filters.update(fixed=fixed, signed=signed, change=change, path_par
 TEMPLATES.env.globals.update(url=url, METRIC_LABELS=METRIC_LABELS)
 
 
-def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
+def render(name: str, context: dict[str, Any]) -> str:
+    """A template rendered on its own: pages show the stored data only, nothing of the request."""
+    return TEMPLATES.get_template(name).render(context)
 
 
-def not_found(request: Request, what: str) -> Response:
+def page(name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return HTMLResponse(render(name, context), status_code=status_code)
+
+
+def not_found(what: str) -> Response:
     """The page for unknown and private entries alike: a private entry is indistinguishable from none."""
-    return page(request, "not_found.html", {"what": what}, status_code=404)
+    return page("not_found.html", {"what": what}, status_code=404)

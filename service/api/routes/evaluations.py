@@ -5,41 +5,50 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
+from service import documents
 from service.api.deps import SessionDep, SettingsDep, UserDep, ViewerDep
 from service.db import write_session
 from service.export import RESULT_COLUMNS, to_csv
 from service.lifecycle import Outbox, cancel_evaluation, lock_evaluation, rerun_evaluation
-from service.queries import Viewer, evaluation_detail, evaluation_results, visible_evaluation
-from service.read_cache import cached_response
+from service.queries import Viewer, evaluation_results, visible_evaluation
 from service.settings import Settings
 
 router = APIRouter(tags=["evaluations"])
 
 
-# The read routes answer with their query's plain JSON values, encoded once and kept by the response cache.
+# The read routes answer with documents (service.documents), stored once an evaluation has finished.
 @router.get("/evaluations/{evaluation_id}", response_model=dict[str, Any])
-@cached_response
-def get_evaluation(request: Request, evaluation_id: int, session: SessionDep, viewer: ViewerDep) -> JSONResponse:
-    detail = evaluation_detail(session, evaluation_id, viewer)
-    if detail is None:
+async def get_evaluation(request: Request, evaluation_id: int, session: SessionDep, viewer: ViewerDep) -> Response:
+    found = await documents.response(request, session, evaluation_id, "detail", viewer)
+    if found is None:
         raise HTTPException(404, f"no evaluation {evaluation_id}")
-    return JSONResponse(detail)
+    return found
 
 
 @router.get("/evaluations/{evaluation_id}/results", response_model=None)
-@cached_response
-def get_results(request: Request, evaluation_id: int, session: SessionDep, viewer: ViewerDep,
-                format: Literal["json", "csv"] = Query("json")) -> JSONResponse | PlainTextResponse:
+async def get_results(request: Request, evaluation_id: int, session: SessionDep, viewer: ViewerDep,
+                      format: Literal["json", "csv"] = Query("json")) -> Response:
     """Per corruption x severity (or perturbation x difficulty): counts, errors and normalised values."""
+    if format == "json":
+        found = await documents.response(request, session, evaluation_id, "results", viewer)
+    else:
+        found = await run_in_threadpool(_results_csv, session, evaluation_id, viewer)
+    if found is None:
+        raise HTTPException(404, f"no evaluation {evaluation_id}")
+    return found
+
+
+def _results_csv(session: Session, evaluation_id: int, viewer: Viewer) -> Response | None:
     results = evaluation_results(session, evaluation_id, viewer)
     if results is None:
-        raise HTTPException(404, f"no evaluation {evaluation_id}")
-    if format == "csv":
-        return PlainTextResponse(to_csv(results["rows"], RESULT_COLUMNS), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="evaluation-{evaluation_id}.csv"'})
-    return JSONResponse(results)
+        return None
+    return PlainTextResponse(to_csv(results["rows"], RESULT_COLUMNS), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="evaluation-{evaluation_id}.csv"'})
 
 
 def _change(evaluation_id: int, viewer: Viewer, settings: Settings, action: str) -> dict[str, Any]:
