@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.settings import Settings, get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Pooled connections per process. A request holds at most two at once (its read session and either a write
-# session, in a write endpoint, or a session of the read cache, in a read one), and the API lets at most
-# CONCURRENT_SESSIONS requests hold a session (api/deps.py): so no request waits for a connection that only
-# another waiting request could free.
+# Pooled connections per process. The read cache keeps one for itself (read_cache.Source); a request holds at
+# most two at once (its read session and either a write session, in a write endpoint, or a session of the read
+# cache, in a read one), and the API lets at most CONCURRENT_SESSIONS requests hold a session (api/deps.py): so
+# no request waits for a connection that only another waiting request could free.
 POOL_SIZE, MAX_OVERFLOW = 10, 20
-CONCURRENT_SESSIONS = (POOL_SIZE + MAX_OVERFLOW) // 2
+CONCURRENT_SESSIONS = (POOL_SIZE + MAX_OVERFLOW - 1) // 2
 
 
 def make_engine(url: str) -> Engine:
