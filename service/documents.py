@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
@@ -32,7 +31,7 @@ from fastapi import Request
 from sqlalchemy import Select, and_, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 import evaluators
 import service
@@ -60,19 +59,14 @@ RENDERING_VIEWER = Viewer(is_admin=True)
 VARY = {"Vary": "Accept-Encoding"}
 
 
-def json_bytes(value: Any) -> bytes:
-    """The encoding of FastAPI's JSONResponse."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
 def detail(session: Session, evaluation_id: int, viewer: Viewer) -> bytes | None:
     found = evaluation_detail(session, evaluation_id, viewer)
-    return None if found is None else json_bytes(found)
+    return None if found is None else bytes(JSONResponse(found).body)
 
 
 def results(session: Session, evaluation_id: int, viewer: Viewer) -> bytes | None:
     found = evaluation_results(session, evaluation_id, viewer)
-    return None if found is None else json_bytes(found)
+    return None if found is None else bytes(JSONResponse(found).body)
 
 
 def page(session: Session, evaluation_id: int, viewer: Viewer) -> bytes | None:
@@ -115,10 +109,10 @@ def _current() -> Any:
                 EvaluationDocument.suite_revision == Suite.revision)
 
 
-def _joined(*columns: Any) -> Any:
-    return (select(*columns).select_from(EvaluationDocument)
-            .join(Evaluation, Evaluation.id == EvaluationDocument.evaluation_id)
-            .join(Submission, Submission.id == Evaluation.submission_id).join(Suite, Suite.id == Evaluation.suite_id))
+def _with_rows_shown(statement: Select[Any]) -> Select[Any]:
+    """`statement`, on evaluations, joined to their submissions and suites (the other rows a document shows)."""
+    return statement.join(Submission, Submission.id == Evaluation.submission_id).join(
+        Suite, Suite.id == Evaluation.suite_id)
 
 
 def stored(session: Session, evaluation_id: int, name: str, viewer: Viewer) -> bytes | None:
@@ -134,7 +128,8 @@ def stored(session: Session, evaluation_id: int, name: str, viewer: Viewer) -> b
 @lru_cache(maxsize=1024)
 def _stored_query(viewer: Viewer) -> Select[tuple[bytes]]:
     # built once per viewer: building the statement cost more than running it
-    return _joined(EvaluationDocument.gzip_body).where(
+    documents = select(EvaluationDocument.gzip_body).join(Evaluation, Evaluation.id == EvaluationDocument.evaluation_id)
+    return _with_rows_shown(documents).where(
         EvaluationDocument.evaluation_id == bindparam("evaluation_id"), EvaluationDocument.name == bindparam("name"),
         _current(), visible(viewer, Evaluation))
 
@@ -164,9 +159,7 @@ def save(session: Session, evaluation: Evaluation) -> None:
     """Stores the documents of `evaluation`, finished in this transaction: the caller's last change to it (the
     revisions named are those this transaction leaves)."""
     session.flush()
-    revisions = session.execute(select(Evaluation.revision, Submission.revision, Suite.revision)
-                                .join(Submission, Submission.id == Evaluation.submission_id)
-                                .join(Suite, Suite.id == Evaluation.suite_id)
+    revisions = session.execute(_with_rows_shown(select(Evaluation.revision, Submission.revision, Suite.revision))
                                 .where(Evaluation.id == evaluation.id)).one()
     rows = []
     for name, (draw, _) in DOCUMENTS.items():
@@ -184,10 +177,8 @@ def stale(session: Session, limit: int) -> list[int]:
     """Up to `limit` finished evaluations without current documents."""
     current = select(EvaluationDocument.evaluation_id).where(
         EvaluationDocument.evaluation_id == Evaluation.id, EvaluationDocument.name == "detail", _current())
-    return list(session.scalars(
-        select(Evaluation.id).join(Submission, Submission.id == Evaluation.submission_id)
-        .join(Suite, Suite.id == Evaluation.suite_id)
-        .where(Evaluation.status == EvaluationStatus.finished, ~current.exists()).order_by(Evaluation.id).limit(limit)))
+    return list(session.scalars(_with_rows_shown(select(Evaluation.id)).where(
+        Evaluation.status == EvaluationStatus.finished, ~current.exists()).order_by(Evaluation.id).limit(limit)))
 
 
 def refresh_stale(settings: Settings, limit: int) -> int:

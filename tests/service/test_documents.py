@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,7 +29,7 @@ ADMIN = Viewer(is_admin=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def site(request: pytest.FixtureRequest, tmp_path: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Site]]:
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[httpx.Client, Site]]:
     url = request.getfixturevalue("make_database")() if request.param == "postgresql" else ""
     with configured(Settings(home=tmp_path, database_url=url)):
         upgrade(get_settings())
