@@ -16,6 +16,9 @@ FINALISE = "cpbench.finalise"
 REAP = "cpbench.reap"
 REFRESH_DOCUMENTS = "cpbench.refresh_documents"
 CONTROL_TIME_LIMIT_S = 600
+# The options of every task on the control queue (finalise, reap, refresh documents)
+CONTROL_TASK = {"acks_late": True, "time_limit": CONTROL_TIME_LIMIT_S,
+                "soft_time_limit": int(CONTROL_TIME_LIMIT_S * 0.9)}
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -29,9 +32,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_default_queue": settings.control_queue,
-        "task_routes": {RUN_SHARD: {"queue": settings.shard_queue}, FINALISE: {"queue": settings.control_queue},
-                        REAP: {"queue": settings.control_queue},
-                        REFRESH_DOCUMENTS: {"queue": settings.control_queue}},
+        "task_routes": {RUN_SHARD: {"queue": settings.shard_queue}},  # the others: the default, control queue
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_hijack_root_logger": False,
         "beat_schedule": {"reap": {"task": REAP, "schedule": settings.reaper_interval_s},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service import documents
-from service.celery_config import CONTROL_TIME_LIMIT_S, FINALISE, REAP, REFRESH_DOCUMENTS, RUN_SHARD
+from service.celery_config import CONTROL_TASK, FINALISE, REAP, REFRESH_DOCUMENTS, RUN_SHARD
 from service.settings import get_settings
 from workers import finalise as finalising
 from workers import reaper, shard_runner
@@ -20,19 +20,17 @@ def run_shard(self: Any, shard_id: int, attempt: int) -> str:
     return shard_runner.run(shard_id, attempt, self.request.id)
 
 
-@app.task(name=FINALISE, acks_late=True, time_limit=CONTROL_TIME_LIMIT_S,
-          soft_time_limit=int(CONTROL_TIME_LIMIT_S * 0.9))
+@app.task(name=FINALISE, **CONTROL_TASK)
 def finalise(evaluation_id: int) -> str:
     return finalising.finalise(evaluation_id)
 
 
-@app.task(name=REAP, acks_late=True, time_limit=CONTROL_TIME_LIMIT_S, soft_time_limit=int(CONTROL_TIME_LIMIT_S * 0.9))
+@app.task(name=REAP, **CONTROL_TASK)
 def reap() -> dict[str, int]:
     return reaper.reap()
 
 
-@app.task(name=REFRESH_DOCUMENTS, acks_late=True, time_limit=CONTROL_TIME_LIMIT_S,
-          soft_time_limit=int(CONTROL_TIME_LIMIT_S * 0.9))
+@app.task(name=REFRESH_DOCUMENTS, **CONTROL_TASK)
 def refresh_documents() -> int:
     settings = get_settings()
     return documents.refresh_stale(settings, settings.documents_batch)
